@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** Server configuration: flags win over environment variables, which win over defaults. */
+export const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(7400),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./.pave'),
+  databaseUrl: z.string().url().optional(),
+  bootstrapToken: z.string().min(16, 'PAVE_BOOTSTRAP_TOKEN must be at least 16 characters').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  bodyLimit: z.coerce.number().int().positive().default(1024 * 1024),
+  importBodyLimit: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENV: Record<keyof Config, string> = {
+  port: 'PAVE_PORT',
+  host: 'PAVE_HOST',
+  dataDir: 'PAVE_DATA_DIR',
+  databaseUrl: 'PAVE_DATABASE_URL',
+  bootstrapToken: 'PAVE_BOOTSTRAP_TOKEN',
+  logLevel: 'PAVE_LOG_LEVEL',
+  bodyLimit: 'PAVE_BODY_LIMIT',
+  importBodyLimit: 'PAVE_IMPORT_BODY_LIMIT',
+};
+
+export const CONFIG_ENV = ENV;
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const raw: Record<string, string | undefined> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  if (values.port) raw.port = values.port;
+  if (values.host) raw.host = values.host;
+  if (values['data-dir']) raw.dataDir = values['data-dir'];
+  if (values['database-url']) raw.databaseUrl = values['database-url'];
+  if (values['log-level']) raw.logLevel = values['log-level'];
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      return `${ENV[key as keyof Config] ?? key}: ${i.message}`;
+    });
+    throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+}

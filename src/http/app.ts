@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { TokenService } from '../access/tokens.ts';
+import { CatalogService } from '../catalog/service.ts';
+import { PROBLEM_BASE } from '../contracts/common.ts';
+import { unauthorized } from '../errors.ts';
+import type { Store } from '../store/db.ts';
+import { installMetrics } from './metrics.ts';
+import { installProblemHandlers, PROBLEM_TYPE } from './problem.ts';
+import { accessRoutes } from './routes/access.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { systemRoutes } from './routes/system.ts';
+import type { Route } from './route.ts';
+
+export interface AppOptions {
+  store: Store;
+  log: Logger;
+  version: string;
+  bodyLimit: number;
+  importBodyLimit: number;
+  /** Folder with the built portal; served at / when it exists. */
+  portalDir?: string;
+}
+
+export interface PaveApp {
+  app: FastifyInstance;
+  tokens: TokenService;
+  catalog: CatalogService;
+}
+
+const YAML = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/** Assembles the HTTP server: the API under /api/v1, health, metrics, and the portal. */
+export async function buildApp(opts: AppOptions): Promise<PaveApp> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.log as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+  });
+  installProblemHandlers(app);
+  const metrics = installMetrics(app);
+  app.addContentTypeParser(YAML, { parseAs: 'string', bodyLimit: opts.importBodyLimit }, (_req, body, done) => done(null, body));
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  const tokens = new TokenService(opts.store.db);
+  const catalog = new CatalogService(opts.store.db);
+  const authenticate = async (req: FastifyRequest) => {
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) throw unauthorized('send an API token as "Authorization: Bearer <token>"');
+    return tokens.verify(m[1]!);
+  };
+
+  const routes: Route[] = [];
+  routes.push(...systemRoutes(opts.store, metrics, () => routes.map((r) => r.doc), opts.version));
+  routes.push(...accessRoutes(opts.store.db, tokens));
+  routes.push(...catalogRoutes(catalog, opts.importBodyLimit));
+  for (const r of routes) r.mount(app, authenticate);
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="pave"');
+    return payload;
+  });
+
+  const portal = opts.portalDir ?? path.resolve(import.meta.dirname, '../../portal/dist');
+  if (existsSync(path.join(portal, 'index.html'))) {
+    await app.register(fastifyStatic, { root: portal, wildcard: false, index: ['index.html'] });
+    // Deep links: any other GET outside the API gets the portal, which routes on the client.
+    app.setNotFoundHandler((req, reply) => {
+      const p = req.url.split('?')[0] ?? '';
+      if (req.method === 'GET' && !p.startsWith('/api/') && !p.startsWith('/assets/')) return reply.type('text/html').sendFile('index.html');
+      return reply.status(404).type(PROBLEM_TYPE).send({ type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${p}`, instance: p });
+    });
+  }
+  return { app, tokens, catalog };
+}

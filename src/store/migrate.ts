@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import * as m0001 from './migrations/0001_catalog.ts';
+
+/**
+ * Numbered migrations, applied in order at start. Kysely's migrator takes a PostgreSQL advisory lock,
+ * so several Pave servers starting against one database apply each migration exactly once.
+ * Invariant: a released migration is never edited; a change is a new numbered file.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_catalog': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'pave_migrations', migrationLockTableName: 'pave_migrations_lock' });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(result.error as Error).message ?? String(result.error)}`, { cause: result.error });
+  }
+  return result;
+}

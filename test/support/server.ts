@@ -1,0 +1,49 @@
+import { bootstrapAdmin } from '../../src/access/bootstrap.ts';
+import { buildApp, type PaveApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logging.ts';
+import { openStore, type Store } from '../../src/store/db.ts';
+import { createTestDatabase } from './postgres.ts';
+
+export const ADMIN_TOKEN = 'pave_test-admin-token-0123456789abcdef';
+
+export interface TestServer extends PaveApp {
+  url: string;
+  token: string;
+  store: Store;
+  /** fetch against the server with the admin token (override with headers.authorization). */
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** A real Pave server on a random loopback port, on a fresh database, with a known admin token. */
+export async function startTestServer(opts: { databaseUrl?: string; bodyLimit?: number; importBodyLimit?: number } = {}): Promise<TestServer> {
+  const db = opts.databaseUrl ? undefined : await createTestDatabase();
+  const log = createLogger(process.env.PAVE_TEST_LOG === '1' ? 'debug' : 'silent');
+  const store = await openStore({ dataDir: '/nonexistent', databaseUrl: opts.databaseUrl ?? db!.url, log, poolSize: 10 });
+  const pave = await buildApp({ store, log, version: 'test', bodyLimit: opts.bodyLimit ?? 1024 * 1024, importBodyLimit: opts.importBodyLimit ?? 64 * 1024 * 1024 });
+  await bootstrapAdmin(store.db, ADMIN_TOKEN);
+  await pave.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = pave.app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    ...pave,
+    url,
+    token: ADMIN_TOKEN,
+    store,
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${ADMIN_TOKEN}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set('content-type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
+      return fetch(url + path, { ...init, headers, body: body ?? null });
+    },
+    async close() {
+      await pave.app.close();
+      await store.close();
+      await db?.drop();
+    },
+  };
+}
