@@ -26,6 +26,7 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
   const boot = await bootstrapAdmin(store.db, config.bootstrapToken);
   await app.listen({ port: config.port, host: config.host });

