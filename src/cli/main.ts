@@ -1,0 +1,57 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.ts';
+import { appsCommand } from './commands/apps.ts';
+import { catalogCommand } from './commands/catalog.ts';
+import { contextCommand, loginCommand, whoamiCommand } from './commands/login.ts';
+import { teamsCommand } from './commands/teams.ts';
+import { tokensCommand } from './commands/tokens.ts';
+import { usersCommand } from './commands/users.ts';
+import { describeError, exitCodeOf } from './output.ts';
+
+/** `pave`: the command-line face of the Pave API. This file only wires the command groups together. */
+
+const program = new Command('pave')
+  .description('Pave, the internal developer platform, from the command line')
+  .version(VERSION, '-V, --version')
+  .option('--context <name>', 'saved context to use (default: $PAVE_CONTEXT, or the current one)')
+  .configureHelp({ showGlobalOptions: true })
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Environment:
+  PAVE_URL, PAVE_TOKEN  server and token, overriding the context's (both together need no login, e.g. in CI)
+  PAVE_CONTEXT          context to use instead of the current one
+  PAVE_CONFIG_DIR       where contexts are kept (default $XDG_CONFIG_HOME/pave or ~/.config/pave)
+  PAVE_DEBUG            print stack traces of errors`,
+  );
+
+program.addCommand(loginCommand());
+program.addCommand(contextCommand());
+program.addCommand(whoamiCommand());
+program.addCommand(teamsCommand());
+program.addCommand(usersCommand());
+program.addCommand(appsCommand());
+program.addCommand(catalogCommand());
+program.addCommand(tokensCommand());
+
+/** Groups are built on their own; give every subcommand the program's help and error settings. */
+(function inherit(cmd: Command) {
+  for (const sub of cmd.commands) {
+    sub.copyInheritedSettings(cmd);
+    inherit(sub);
+  }
+})(program);
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  for (const line of describeError(err)) process.stderr.write(line + '\n');
+  if (process.env.PAVE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = exitCodeOf(err);
+}
