@@ -1,0 +1,33 @@
+import { NavLink, Stack } from '@mantine/core';
+import { Link, useLocation } from 'react-router';
+
+const ITEMS = [
+  { label: 'Catalog', to: '/catalog', description: 'Everything in the catalog', also: ['/entities/'] },
+  { label: 'Applications', to: '/applications', description: 'Services, websites, libraries', also: [] },
+  { label: 'Teams', to: '/teams', description: 'Who owns what', also: [] },
+];
+
+export function MainNav() {
+  const { pathname } = useLocation();
+  return (
+    <Stack gap={4} component="ul" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+      {ITEMS.map((item) => {
+        const active = pathname === item.to || pathname.startsWith(`${item.to}/`) || item.also.some((p) => pathname.startsWith(p));
+        return (
+          <li key={item.to}>
+            <NavLink
+              component={Link}
+              to={item.to}
+              label={item.label}
+              description={item.description}
+              active={active}
+              aria-current={active ? 'page' : undefined}
+              variant="light"
+              style={{ borderRadius: 'var(--mantine-radius-md)' }}
+            />
+          </li>
+        );
+      })}
+    </Stack>
+  );
+}

@@ -1,0 +1,32 @@
+import { createBrowserRouter, Navigate } from 'react-router';
+import { AppLayout } from './components/AppLayout.tsx';
+import { RequireAuth } from './components/RequireAuth.tsx';
+import { ApplicationPage } from './pages/ApplicationPage.tsx';
+import { ApplicationsPage } from './pages/ApplicationsPage.tsx';
+import { CatalogPage } from './pages/CatalogPage.tsx';
+import { EntityPage } from './pages/EntityPage.tsx';
+import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { SignInPage } from './pages/SignInPage.tsx';
+import { TeamPage } from './pages/TeamPage.tsx';
+import { TeamsPage } from './pages/TeamsPage.tsx';
+
+export const router = createBrowserRouter([
+  { path: '/sign-in', element: <SignInPage /> },
+  {
+    element: (
+      <RequireAuth>
+        <AppLayout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: <Navigate to="/catalog" replace /> },
+      { path: 'catalog', element: <CatalogPage /> },
+      { path: 'applications', element: <ApplicationsPage /> },
+      { path: 'applications/:namespace/:name', element: <ApplicationPage /> },
+      { path: 'teams', element: <TeamsPage /> },
+      { path: 'teams/:namespace/:name', element: <TeamPage /> },
+      { path: 'entities/:kind/:namespace/:name', element: <EntityPage /> },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
