@@ -70,6 +70,11 @@ export class TokenService {
     return row;
   }
 
+  /** Drops a user's cached principals at once (the user was deleted or changed). */
+  forgetUser(userId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.principal.userId === userId) this.cache.delete(hash);
+  }
+
   /** Resolves a bearer token to its principal, or throws 401 with the reason. */
   async verify(token: string): Promise<Principal> {
     const hash = hashToken(token);

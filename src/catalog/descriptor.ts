@@ -41,14 +41,15 @@ const EnvelopeSchema = z.looseObject({
   kind: Text,
 });
 
+// Bounded so that the search document stays within PostgreSQL's 1 MB tsvector limit.
 const MetadataSchema = z.looseObject({
   name: NameSchema,
   namespace: NamespaceSchema.default('default'),
-  title: z.string().optional(),
-  description: z.string().optional(),
+  title: z.string().max(1000).optional(),
+  description: z.string().max(100_000).optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
-  tags: z.array(TagSchema).optional(),
+  tags: z.array(TagSchema).max(1000).optional(),
   links: z.array(LinkSchema).optional(),
 });
 
@@ -186,10 +187,27 @@ function supportedKinds(): string {
   return Object.values(TO_BACKSTAGE_KIND).join(', ');
 }
 
+/** Path of the first string (value or key) holding a NUL character, which PostgreSQL cannot store. */
+function nulAt(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const key = Array.isArray(value) ? Number(k) : k;
+    const found = k.includes('\u0000') ? [...path, key] : nulAt(v, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Validates one Backstage descriptor and normalises it; throws DescriptorError naming the offending field. */
 export function draftFromDescriptor(doc: unknown): EntityDraft {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new DescriptorError('document must be a mapping with apiVersion, kind, metadata and spec', null);
+  }
+  const nul = nulAt(doc, []);
+  if (nul) {
+    const path = formatPath(nul);
+    throw new DescriptorError(`${path} must not contain NUL characters (\\u0000)`, path);
   }
   const envelope = check(EnvelopeSchema, doc, []);
   const kind = FROM_BACKSTAGE_KIND[envelope.kind.toLowerCase()];

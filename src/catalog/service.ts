@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type {
   ApplicationCreateSchema,
   ApplicationUpdateSchema,
@@ -7,6 +7,7 @@ import type {
   EntityListQuery,
   ImportRequestSchema,
   ImportResult,
+  Relation,
   TeamCreateSchema,
   TeamUpdateSchema,
   UserCreateSchema,
@@ -44,7 +45,7 @@ function teamDescriptor(i: TeamInput): Descriptor {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Group',
     metadata: metadataOf(i),
-    spec: compact({ type: i.type, parent: i.parent, children: [], members: i.members, profile: i.email || i.title ? compact({ email: i.email, displayName: i.title }) : undefined }),
+    spec: compact({ type: i.type, parent: i.parent, members: i.members, profile: i.email || i.title ? compact({ email: i.email, displayName: i.title }) : undefined }),
   };
 }
 function userDescriptor(i: UserInput): Descriptor {
@@ -98,6 +99,7 @@ const MUST_EXIST: Record<string, string> = { ownedBy: 'owner', memberOf: 'member
 
 export class CatalogService {
   readonly db: Db;
+  private readonly deleted: ((e: { id: string; kind: string; ref: string }) => void)[] = [];
   constructor(db: Db) {
     this.db = db;
   }
@@ -112,8 +114,10 @@ export class CatalogService {
     return repo.entityView(row, relations);
   }
 
-  private async checkTargets(tx: Transaction<Database> | Db, draft: EntityDraft): Promise<void> {
-    const wanted = draft.relations.filter((r) => MUST_EXIST[r.type]);
+  /** References in `draft` to entities that must exist; those already in `existing` (e.g. left unresolved by an import) are kept. */
+  private async checkTargets(tx: Transaction<Database> | Db, draft: EntityDraft, existing: Relation[] = []): Promise<void> {
+    const have = new Set(existing.map((r) => `${r.type} ${r.targetRef}`));
+    const wanted = draft.relations.filter((r) => MUST_EXIST[r.type] && !have.has(`${r.type} ${r.target}`));
     const found = await repo.existingRefs(tx, wanted.map((r) => r.target));
     const errors: FieldError[] = wanted
       .filter((r) => !found.has(r.target))
@@ -136,8 +140,13 @@ export class CatalogService {
     const current = await this.get(ref);
     if (current.kind !== kind) throw new PaveError(404, 'not-found', 'Not found', `${ref} is not a ${kind}`);
     const merged = { ...inputOf(current), ...compact(patch as Record<string, unknown>) };
-    const draft = toDraft(DESCRIPTORS[kind](merged as never));
-    await this.checkTargets(this.db, draft);
+    const next = DESCRIPTORS[kind](merged as never);
+    // Keep the spec fields the API does not model (a group's children, subcomponentOf, profile.picture, …).
+    const stored = current.spec;
+    const profile = stored.profile || next.spec.profile ? { ...(stored.profile as object | undefined), ...(next.spec.profile as object | undefined) } : undefined;
+    next.spec = compact({ ...stored, ...next.spec, profile });
+    const draft = toDraft(next);
+    await this.checkTargets(this.db, draft, current.relations);
     await repo.updateEntity(this.db, ref, expectedVersion, draft, current.source);
     return this.get(ref);
   }
@@ -150,10 +159,16 @@ export class CatalogService {
       if (owned.length) throw conflict(`${ref} still owns applications (${owned.map((o) => o.ref).join(', ')}); give them another owner or delete them first`);
     }
     if (kind === 'user') {
-      const admins = await this.db.selectFrom('user_accounts').select('user_id').where(({ eb }) => eb('roles', '@>', ['admin'] as never)).execute();
+      const admins = await this.db.selectFrom('user_accounts').select('user_id').where(sql<boolean>`roles @> ARRAY['admin']::text[]`).execute();
       if (admins.length === 1 && admins[0]!.user_id === row.id) throw conflict(`${ref} is the only admin; make another user admin first`);
     }
     await repo.deleteEntity(this.db, ref, expectedVersion);
+    for (const listener of this.deleted) listener({ id: row.id, kind: row.kind, ref: row.ref });
+  }
+
+  /** Called after an entity is deleted (e.g. so that a deleted user's cached tokens stop working at once). */
+  onDeleted(listener: (e: { id: string; kind: string; ref: string }) => void): void {
+    this.deleted.push(listener);
   }
 
   import(req: z.output<typeof ImportRequestSchema>): Promise<ImportResult> {

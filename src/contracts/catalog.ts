@@ -107,7 +107,8 @@ export const TeamCreateSchema = z.strictObject({
   members: z.array(Ref).max(10_000).optional().describe('user names or refs'),
   email: z.string().email().optional(),
 });
-export const TeamUpdateSchema = TeamCreateSchema.omit({ name: true, namespace: true }).partial().strict();
+// Updates omit the create defaults: a field left out of a PATCH keeps its stored value.
+export const TeamUpdateSchema = TeamCreateSchema.omit({ name: true, namespace: true }).extend({ type: z.string().max(63) }).partial().strict();
 
 export const UserCreateSchema = z.strictObject({
   name: NameSchema,
@@ -130,7 +131,10 @@ export const ApplicationCreateSchema = z.strictObject({
   providesApis: z.array(Ref).max(1000).optional(),
   consumesApis: z.array(Ref).max(1000).optional(),
 });
-export const ApplicationUpdateSchema = ApplicationCreateSchema.omit({ name: true, namespace: true }).partial().strict();
+export const ApplicationUpdateSchema = ApplicationCreateSchema.omit({ name: true, namespace: true })
+  .extend({ type: z.string().max(63), lifecycle: z.string().max(63) })
+  .partial()
+  .strict();
 
 export type TeamCreate = z.input<typeof TeamCreateSchema>;
 export type TeamUpdate = z.input<typeof TeamUpdateSchema>;

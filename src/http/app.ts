@@ -5,11 +5,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Logger } from 'pino';
 import { TokenService } from '../access/tokens.ts';
 import { CatalogService } from '../catalog/service.ts';
-import { PROBLEM_BASE } from '../contracts/common.ts';
 import { unauthorized } from '../errors.ts';
 import type { Store } from '../store/db.ts';
 import { installMetrics } from './metrics.ts';
-import { installProblemHandlers, PROBLEM_TYPE } from './problem.ts';
+import { installProblemHandlers } from './problem.ts';
 import { accessRoutes } from './routes/access.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -42,7 +41,13 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
   });
-  installProblemHandlers(app);
+  const portal = opts.portalDir ?? path.resolve(import.meta.dirname, '../../portal/dist');
+  const hasPortal = existsSync(path.join(portal, 'index.html'));
+  // Deep links: any other GET outside the API gets the portal, which routes on the client.
+  installProblemHandlers(app, hasPortal ? (req, reply) => {
+    const p = req.url.split('?')[0] ?? '';
+    return req.method === 'GET' && !p.startsWith('/api/') && !p.startsWith('/assets/') ? reply.type('text/html').sendFile('index.html') : undefined;
+  } : undefined);
   const metrics = installMetrics(app);
   app.addContentTypeParser(YAML, { parseAs: 'string', bodyLimit: opts.importBodyLimit }, (_req, body, done) => done(null, body));
   app.addHook('onSend', async (req, reply) => {
@@ -51,6 +56,9 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
 
   const tokens = new TokenService(opts.store.db);
   const catalog = new CatalogService(opts.store.db);
+  catalog.onDeleted((e) => {
+    if (e.kind === 'user') tokens.forgetUser(e.id);
+  });
   const authenticate = async (req: FastifyRequest) => {
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -68,15 +76,6 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
     return payload;
   });
 
-  const portal = opts.portalDir ?? path.resolve(import.meta.dirname, '../../portal/dist');
-  if (existsSync(path.join(portal, 'index.html'))) {
-    await app.register(fastifyStatic, { root: portal, wildcard: false, index: ['index.html'] });
-    // Deep links: any other GET outside the API gets the portal, which routes on the client.
-    app.setNotFoundHandler((req, reply) => {
-      const p = req.url.split('?')[0] ?? '';
-      if (req.method === 'GET' && !p.startsWith('/api/') && !p.startsWith('/assets/')) return reply.type('text/html').sendFile('index.html');
-      return reply.status(404).type(PROBLEM_TYPE).send({ type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${p}`, instance: p });
-    });
-  }
+  if (hasPortal) await app.register(fastifyStatic, { root: portal, wildcard: false, index: ['index.html'] });
   return { app, tokens, catalog };
 }

@@ -16,15 +16,39 @@ const PROBLEM_STATUS: Record<number, string> = {
   428: 'If-Match is required',
 };
 
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
-  delete out.$schema;
-  return out;
+/** Rewrites `#/$defs/X` refs by `names` to `#/components/schemas/Y`. */
+function rewriteRefs(value: unknown, names: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, names));
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      const m = k === '$ref' && typeof v === 'string' ? /^#\/\$defs\/(.+)$/.exec(v) : null;
+      return [k, m ? `#/components/schemas/${names.get(m[1]!) ?? m[1]}` : rewriteRefs(v, names)];
+    }),
+  );
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonSchema[] {
+/**
+ * JSON Schema of `schema`. Named schemas (zod `.meta({ id })`) come out as `$defs` with `#/$defs/…` refs, which
+ * inside an OpenAPI document would point at its root: they are moved to `defs` (components.schemas) instead.
+ */
+function toSchema(schema: z.ZodType, io: 'input' | 'output', defs: Record<string, JsonSchema>): JsonSchema {
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  delete out.$schema;
+  const local = (out.$defs ?? {}) as Record<string, JsonSchema>;
+  delete out.$defs;
+  const names = new Map<string, string>();
+  for (const [name, def] of Object.entries(local)) {
+    const same = defs[name] === undefined || JSON.stringify(defs[name]) === JSON.stringify(rewriteRefs(def, new Map()));
+    names.set(name, same ? name : `${name}${io === 'input' ? 'Input' : 'Output'}`);
+  }
+  for (const [name, def] of Object.entries(local)) defs[names.get(name)!] = rewriteRefs(def, names) as JsonSchema;
+  return rewriteRefs(out, names) as JsonSchema;
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query', defs: Record<string, JsonSchema>): JsonSchema[] {
   if (!schema) return [];
-  const js = toSchema(schema, 'input');
+  const js = toSchema(schema, 'input', defs);
   const props = (js.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((js.required as string[] | undefined) ?? []);
   return Object.entries(props).map(([name, s]) => {
@@ -43,13 +67,15 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 /** The OpenAPI 3.1 document of every registered route, generated from the same zod schemas that validate them. */
 export function buildOpenApi(routes: AnyRoute[], info: { version: string }): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const defs: Record<string, JsonSchema> = {};
+  const problem = toSchema(ProblemSchema, 'output', defs);
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const responses: Record<string, JsonSchema> = {};
     const ok = r.response;
     responses[String(ok.status)] = {
       description: ok.description,
-      ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: toSchema(ok.schema, 'output') } } } : ok.contentType ? { content: { [ok.contentType]: { schema: { type: 'string' } } } } : {}),
+      ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: toSchema(ok.schema, 'output', defs) } } } : ok.contentType ? { content: { [ok.contentType]: { schema: { type: 'string' } } } } : {}),
     };
     const errors = new Set([...(r.auth === false ? [] : [401]), ...(r.params || r.query || r.body ? [400] : []), ...(r.errors ?? [])]);
     for (const status of [...errors].sort()) {
@@ -61,8 +87,8 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
       ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
       parameters: [
-        ...parameters(r.params, 'path'),
-        ...parameters(r.query, 'query'),
+        ...parameters(r.params, 'path', defs),
+        ...parameters(r.query, 'query', defs),
         ...(r.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } })),
       ],
       ...(r.body
@@ -70,7 +96,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
             requestBody: {
               required: true,
               content: {
-                'application/json': { schema: toSchema(r.body, 'input') },
+                'application/json': { schema: toSchema(r.body, 'input', defs) },
                 ...Object.fromEntries((r.bodyMediaTypes ?? []).map((t) => [t, { schema: { type: 'string' } }])),
               },
             },
@@ -94,7 +120,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Pave API token (pave_…)' } },
-      schemas: { Problem: toSchema(ProblemSchema, 'output') },
+      schemas: problem.$ref ? defs : { ...defs, Problem: problem },
     },
   };
 }

@@ -37,7 +37,7 @@ const FASTIFY_CODES: Record<string, { type: string; title: string }> = {
 };
 
 /** Every error leaves as problem+json; only unexpected ones are 500, and their details stay in the log. */
-export function installProblemHandlers(app: FastifyInstance): void {
+export function installProblemHandlers(app: FastifyInstance, fallback?: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined): void {
   app.setErrorHandler((err: FastifyError | PaveError | Error, req, reply) => {
     if (err instanceof PaveError) {
       return send(reply, req, { type: err.type, title: err.title, status: err.status, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) });
@@ -50,10 +50,16 @@ export function installProblemHandlers(app: FastifyInstance): void {
       }
       return send(reply, req, { type: PROBLEM_BASE + (known?.type ?? 'bad-request'), title: known?.title ?? 'Bad request', status: fe.statusCode, detail: err.message });
     }
+    // PostgreSQL cannot store NUL characters in text (22021) or JSON (22P05): the caller's input, not our fault.
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === '22021' || pgCode === '22P05') {
+      return send(reply, req, { type: PROBLEM_BASE + 'invalid-text', title: 'Invalid text', status: 400, detail: 'the request holds text that cannot be stored: it must not contain NUL characters (\\u0000)' });
+    }
     req.log.error({ err }, 'unhandled error');
     return send(reply, req, { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: `an unexpected error occurred; request id ${req.id}` });
   });
+  // One not-found handler per server (Fastify refuses a second); `fallback` may answer first, e.g. with the portal.
   app.setNotFoundHandler((req, reply) =>
-    send(reply, req, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${req.url.split('?')[0]}` }),
+    fallback?.(req, reply) ?? send(reply, req, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${req.url.split('?')[0]}` }),
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../access/principal.ts';
-import { validationError } from '../errors.ts';
+import { PaveError, validationError } from '../errors.ts';
 import { zodFieldErrors } from './problem.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -80,19 +80,37 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return res.data;
 }
 
+/** Routes without query parameters still refuse unknown ones, as every other route does. */
+const NO_QUERY = z.strictObject({});
+
+/** Principals of authenticated requests, set before the body is read. */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** A body is JSON, or one of the route's extra media types; anything else (e.g. text/plain) is a 415. */
+function checkMediaType(req: FastifyRequest, extra: string[] | undefined): void {
+  if (req.body === undefined) return;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || extra?.includes(type)) return;
+  throw new PaveError(415, 'unsupported-media-type', 'Unsupported media type', `this route takes ${['application/json', ...(extra ?? [])].join(' or ')}, not ${type || 'an untyped body'}`);
+}
+
 function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R>, authenticate: (req: FastifyRequest) => Promise<Principal>): void {
   app.route({
     method: spec.method,
     url: spec.url,
     ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
+    // Authenticate before the body is read, so that unauthenticated callers cannot make the server parse it.
+    ...(spec.auth === false ? {} : { onRequest: async (req: FastifyRequest) => void principals.set(req, await authenticate(req)) }),
     handler: async (req, reply) => {
-      const principal = spec.auth === false ? (undefined as unknown as Principal) : await authenticate(req);
+      const principal = spec.auth === false ? (undefined as unknown as Principal) : principals.get(req)!;
+      if (spec.body) checkMediaType(req, spec.bodyMediaTypes);
       const params = parse(spec.params, req.params, 'path');
-      const query = parse(spec.query, req.query, 'query');
+      const query = parse(spec.query ?? (NO_QUERY as unknown as z.ZodType<Q>), req.query, 'query');
       const body = parse(spec.body, spec.bodyFrom ? spec.bodyFrom(req) : req.body, 'body');
       const result = await spec.handler({ params, query, body, principal, req, reply });
       if (reply.sent) return reply;
-      reply.status(spec.response.status);
+      // a handler may answer with another status (e.g. readiness: 503), set with reply.status() before returning
+      if (reply.statusCode === 200) reply.status(spec.response.status);
       if (spec.response.contentType) reply.type(spec.response.contentType);
       return spec.response.status === 204 ? reply.send() : reply.send(result);
     },

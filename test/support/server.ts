@@ -16,11 +16,24 @@ export interface TestServer extends PaveApp {
 }
 
 /** A real Pave server on a random loopback port, on a fresh database, with a known admin token. */
-export async function startTestServer(opts: { databaseUrl?: string; bodyLimit?: number; importBodyLimit?: number } = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  databaseUrl?: string;
+  bodyLimit?: number;
+  importBodyLimit?: number;
+  /** Capture the server's JSON log lines (at `logLevel`, default info) instead of discarding them. */
+  logStream?: { write(line: string): void };
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Folder of a built portal to serve (default: portal/dist, when built). */
+  portalDir?: string;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const db = opts.databaseUrl ? undefined : await createTestDatabase();
-  const log = createLogger(process.env.PAVE_TEST_LOG === '1' ? 'debug' : 'silent');
+  const log = opts.logStream
+    ? createLogger(opts.logLevel ?? 'info', opts.logStream)
+    : createLogger(process.env.PAVE_TEST_LOG === '1' ? 'debug' : 'silent');
   const store = await openStore({ dataDir: '/nonexistent', databaseUrl: opts.databaseUrl ?? db!.url, log, poolSize: 10 });
-  const pave = await buildApp({ store, log, version: 'test', bodyLimit: opts.bodyLimit ?? 1024 * 1024, importBodyLimit: opts.importBodyLimit ?? 64 * 1024 * 1024 });
+  const pave = await buildApp({ store, log, version: 'test', bodyLimit: opts.bodyLimit ?? 1024 * 1024, importBodyLimit: opts.importBodyLimit ?? 64 * 1024 * 1024, ...(opts.portalDir ? { portalDir: opts.portalDir } : {}) });
   await bootstrapAdmin(store.db, ADMIN_TOKEN);
   await pave.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = pave.app.server.address();

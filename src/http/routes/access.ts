@@ -41,7 +41,12 @@ export function accessRoutes(db: Db, tokens: TokenService): Route[] {
     defineRoute({
       method: 'DELETE', url: '/api/v1/tokens/:id', operationId: 'revokeToken', summary: 'Revoke an API token (admins may revoke anyone\'s)', tag: 'access',
       params: z.strictObject({ id: z.string().uuid() }), errors: [404], response: { status: 200, description: 'The revoked token', schema: TokenSchema },
-      handler: async ({ principal: p, params }) => tokenView(await tokens.revoke(p.userId, params.id, isAdmin(p)), p.userRef),
+      handler: async ({ principal: p, params }) => {
+        const row = await tokens.revoke(p.userId, params.id, isAdmin(p));
+        // an admin may revoke another user's token: name that user, not the caller
+        const owner = row.user_id === p.userId ? p.userRef : (await db.selectFrom('entities').select('ref').where('id', '=', row.user_id).executeTakeFirstOrThrow()).ref;
+        return tokenView(row, owner);
+      },
     }),
     defineRoute({
       method: 'POST', url: '/api/v1/users/:name/tokens', operationId: 'createUserToken', summary: 'Issue an API token to a user (admin)', tag: 'access',

@@ -17,8 +17,9 @@ export function systemRoutes(store: Store, metrics: Registry, docs: () => AnyRou
       response: { status: 200, description: 'Ready (503 with status "unavailable" when the store does not answer)', schema: HealthSchema },
       handler: async ({ reply }) => {
         const ok = await store.ping();
-        if (!ok) reply.status(503).send({ status: 'unavailable', store: store.mode });
-        return { status: 'ok' as const, store: store.mode };
+        // set the status and return the body: calling reply.send() here would leave the status to the route (200)
+        if (!ok) reply.status(503);
+        return { status: ok ? ('ok' as const) : ('unavailable' as const), store: store.mode };
       },
     }),
     defineRoute({

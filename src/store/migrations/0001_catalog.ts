@@ -14,7 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE entities (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-      ref text NOT NULL UNIQUE,
+      ref text COLLATE "C" NOT NULL UNIQUE,
       kind text NOT NULL,
       namespace text NOT NULL,
       name text NOT NULL,
