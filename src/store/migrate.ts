@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as m0001 from './migrations/0001_catalog.ts';
+import * as m0002 from './migrations/0002_platform_resources.ts';
 
 /**
  * Numbered migrations, applied in order at start. Kysely's migrator takes a PostgreSQL advisory lock,
@@ -9,6 +10,7 @@ import * as m0001 from './migrations/0001_catalog.ts';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_catalog': m0001,
+  '0002_platform_resources': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

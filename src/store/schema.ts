@@ -2,6 +2,10 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 /** Table types of the store. Each migration that changes a table changes its type here. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A nullable column that may be left out of an insert. */
+type Opt<T> = ColumnType<T | null, T | null | undefined, T | null>;
+/** A JSON column with a default. */
+type JsonDefault<T> = ColumnType<T, string | T | undefined, string | T>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string | T, string | T>;
 
@@ -61,12 +65,107 @@ export interface ApiTokensTable {
   last_used_at: NullableTimestamp;
 }
 
+export interface PlatformObjectsTable {
+  kind: string;
+  name: string;
+  version: string;
+  content: Json<Record<string, unknown>>;
+  digest: string;
+  source: string;
+  current: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface PlatformSyncsTable {
+  id: Generated<number>;
+  source: string;
+  revision: string | null;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  loaded: Generated<number>;
+  published: Generated<number>;
+  errors: Json<unknown[]>;
+}
+
+export interface PlatformSecretsTable {
+  name: string;
+  sealed: Buffer;
+  updated_at: Timestamp;
+  updated_by: string;
+}
+
+export interface ApplicationsTable {
+  entity_id: string;
+  template: string;
+  template_version: string;
+  inputs: Json<Record<string, unknown>>;
+  workload: Json<Record<string, unknown> | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApplicationAddonsTable {
+  entity_id: string;
+  name: string;
+  addon: string;
+  version: string;
+  inputs: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface EnvironmentsTable {
+  id: Generated<string>;
+  entity_id: string;
+  name: string;
+  type: string;
+  status: Generated<string>;
+  expires_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export type ResourceStatus = 'pending' | 'provisioning' | 'ready' | 'failed' | 'deleting' | 'deleted';
+
+export interface ResourcesTable {
+  id: Generated<string>;
+  uid: string;
+  environment_id: string;
+  name: string;
+  type: string;
+  class: string;
+  res_id: string;
+  origin: string;
+  params: JsonDefault<Record<string, unknown>>;
+  depends_on: ColumnType<string[], string[] | undefined, string[]>;
+  status: ResourceStatus;
+  outputs: JsonDefault<Record<string, unknown>>;
+  secret_outputs: Opt<Buffer>;
+  state: Opt<Buffer>;
+  definition: Opt<string>;
+  definition_version: Opt<string>;
+  driver: Opt<string>;
+  applied_digest: Opt<string>;
+  error: Opt<string>;
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   entities: EntitiesTable;
   relations: RelationsTable;
   user_accounts: UserAccountsTable;
   api_tokens: ApiTokensTable;
+  platform_objects: PlatformObjectsTable;
+  platform_syncs: PlatformSyncsTable;
+  platform_secrets: PlatformSecretsTable;
+  applications: ApplicationsTable;
+  application_addons: ApplicationAddonsTable;
+  environments: EnvironmentsTable;
+  resources: ResourcesTable;
 }
+
+export type ResourceRow = Selectable<ResourcesTable>;
+export type EnvironmentRow = Selectable<EnvironmentsTable>;
 
 export type EntityRow = Selectable<EntitiesTable>;
 export type NewEntityRow = Insertable<EntitiesTable>;

@@ -1,0 +1,358 @@
+import { valid as validSemver, validRange } from 'semver';
+import { z } from 'zod';
+import { NameSchema } from '../contracts/common.ts';
+import { findPlaceholders, isContextKey, CONTEXT_KEYS, type PathSegment } from './placeholders.ts';
+
+/**
+ * The files of a platform (golden paths as code): `apiVersion: pave.dev/v1`, a `kind`, `metadata` and a
+ * `spec`, one object per YAML document. Unknown fields are errors (a typo is reported, not ignored),
+ * except inside the parts kept opaque for later stages (actions, runtime, build, workload, params).
+ */
+
+export const API_VERSION = 'pave.dev/v1';
+export const PLATFORM_KINDS = ['Template', 'AddOn', 'ResourceType', 'ResourceDefinition', 'TeamProfile'] as const;
+export type PlatformKind = (typeof PLATFORM_KINDS)[number];
+/** Kinds whose metadata.version is required (semver); the others may carry one. */
+export const VERSIONED_KINDS: readonly PlatformKind[] = ['Template', 'AddOn'];
+
+export const ENVIRONMENT_TYPES = ['development', 'staging', 'production', 'preview'] as const;
+export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
+export const RUNTIMES = ['local', 'kubernetes', 'gitops'] as const;
+
+// ---- building blocks -----------------------------------------------------------------------------
+
+const SEMVER_MESSAGE = 'must be a semantic version such as 1.0.0';
+export const SemverSchema = z.string({ error: SEMVER_MESSAGE }).refine((v) => validSemver(v) === v, SEMVER_MESSAGE);
+export const SemverRangeSchema = z
+  .string({ error: 'must be a semver range such as ^1.0.0, ~1.2 or 1.x' })
+  .refine((v) => validRange(v) !== null, 'must be a semver range such as ^1.0.0, ~1.2 or 1.x');
+
+/** Score's rules: resource names are RFC 1123 labels; types and classes letters, digits and "-". */
+export const RESOURCE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/;
+export const RESOURCE_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]$/;
+export const RESOURCE_ID_PATTERN = /^[a-z0-9]+(?:-+[a-z0-9]+)*(?:\.[a-z0-9]+(?:-+[a-z0-9]+)*)*$/;
+export const INPUT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const DRIVER_ID_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SECRET_NAME_PATTERN = /^[a-z0-9]+([-_.][a-z0-9]+)*$/;
+/** Score's resource limit formats. */
+export const MEMORY_PATTERN = /^(0\.\d+|[1-9]\d*(\.\d+)?)(K|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+export const CPU_PATTERN = /^\d+(?:m|\.\d+)?$/;
+
+const ResourceNameSchema = z.string().regex(RESOURCE_NAME_PATTERN, 'must be 2-63 lowercase letters, digits and "-", not starting or ending with "-"');
+const ResourceTypeNameSchema = z.string().regex(RESOURCE_TYPE_PATTERN, 'must be 2-63 letters, digits and "-", not starting or ending with "-"');
+const ResourceIdSchema = z.string().max(63).regex(RESOURCE_ID_PATTERN, 'must be lowercase labels of letters, digits and "-" separated by "."');
+const InputNameSchema = z.string().regex(INPUT_NAME_PATTERN, 'must be letters, digits and "_", not starting with a digit');
+const EnvVarSchema = z.string().regex(ENV_VAR_PATTERN, 'must be an environment variable name: letters, digits and "_", not starting with a digit');
+
+export const MetadataSchema = z.strictObject({
+  name: NameSchema,
+  version: SemverSchema.optional(),
+  title: z.string().max(200).optional(),
+  description: z.string().max(10_000).optional(),
+  tags: z.array(z.string().min(1).max(63)).max(100).optional(),
+});
+const versionedMetadata = (kind: string) =>
+  MetadataSchema.extend({
+    version: z
+      .string({ error: (iss) => (iss.input === undefined ? `is required: a ${kind} is versioned, set metadata.version to a semantic version such as 1.0.0` : SEMVER_MESSAGE) })
+      .refine((v) => validSemver(v) === v, SEMVER_MESSAGE),
+  });
+
+/**
+ * One input of a template or add-on: a JSON Schema (draft-07) property. `user_editable: false` marks a
+ * value only the platform team sets. Everything JSON Schema allows is kept; the loader compiles the
+ * whole schema with ajv.
+ */
+export const InputPropertySchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  user_editable: z.boolean({ error: 'must be true or false' }).optional(),
+});
+export type InputProperty = z.infer<typeof InputPropertySchema>;
+
+/** The typed inputs of a template or add-on: a JSON Schema object with `properties` and `required`. */
+export const InputsSchemaSchema = z.looseObject({
+  type: z.literal('object', { error: 'must be "object": inputs are a JSON Schema object with properties' }),
+  properties: z.record(InputNameSchema, InputPropertySchema).default({}),
+  required: z.array(z.string()).optional(),
+  additionalProperties: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+});
+export type InputsSchema = z.infer<typeof InputsSchemaSchema>;
+const EMPTY_INPUTS = () => ({ type: 'object' as const, properties: {} });
+
+/** The opaque JSON Schema of a resource type's params. */
+const ParamsSchemaSchema = z.looseObject({ type: z.literal('object', { error: 'must be "object"' }) });
+
+/** Light structural check of a Score workload; full Score validation happens elsewhere. */
+export const WorkloadSchema = z.looseObject({
+  apiVersion: z.literal('score.dev/v1b1', { error: 'must be "score.dev/v1b1": the workload is a Score workload' }),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  containers: z.record(z.string(), z.unknown(), { error: 'must be an object of named containers' }),
+  service: z.record(z.string(), z.unknown()).optional(),
+  resources: z.record(z.string(), z.unknown()).optional(),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+
+const OpaqueObject = z.record(z.string(), z.unknown(), { error: 'must be an object' });
+const Actions = z.array(z.unknown(), { error: 'must be a list of actions' });
+
+// ---- placeholder checks ----------------------------------------------------------------------------
+
+type Ctx = z.core.$RefinementCtx;
+
+/**
+ * Checks the `${...}` references in `value`: `allow(ref)` returns an error message or null.
+ * Reports at `base + path` of the string holding the reference.
+ */
+function checkRefs(value: unknown, base: PathSegment[], ctx: Ctx, allow: (ref: string[], raw: string) => string | null): void {
+  const found = findPlaceholders(value);
+  if (!Array.isArray(found)) {
+    ctx.addIssue({ code: 'custom', path: [...base, ...found.path], message: found.error });
+    return;
+  }
+  for (const f of found) {
+    const message = allow(f.ref, f.raw);
+    if (message) ctx.addIssue({ code: 'custom', path: [...base, ...f.path], message });
+  }
+}
+
+function inputRef(inputs: InputsSchema, ref: string[], raw: string): string | null {
+  const name = ref[1];
+  const known = Object.keys(inputs.properties);
+  if (!name) return `${raw} must name an input, e.g. \${inputs.${known[0] ?? 'size'}}`;
+  if (!Object.hasOwn(inputs.properties, name)) return `${raw} refers to an input that spec.inputs does not declare (${known.length ? `declared: ${known.join(', ')}` : 'no inputs are declared'})`;
+  return null;
+}
+
+// ---- kinds ---------------------------------------------------------------------------------------
+
+export const AddOnRefSchema = z
+  .strictObject({
+    addon: NameSchema,
+    version: SemverRangeSchema,
+    name: ResourceNameSchema.optional().describe('instance name; defaults to the add-on name'),
+    inputs: z.record(z.string(), z.unknown()).optional(),
+  })
+  .transform((v) => ({ ...v, name: v.name ?? v.addon }));
+
+export const TemplateSpecSchema = z
+  .strictObject({
+    inputs: InputsSchemaSchema.default(EMPTY_INPUTS),
+    workload: WorkloadSchema,
+    addons: z.array(AddOnRefSchema).default([]),
+    actions: Actions.optional(),
+    readme: z.string().max(200_000).optional(),
+    runtime: OpaqueObject.optional(),
+    build: OpaqueObject.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    checkRefs(spec.workload, ['workload'], ctx, (ref, raw) => {
+      if (ref[0] === 'inputs') return inputRef(spec.inputs, ref, raw);
+      if (ref[0] === 'resources' || ref[0] === 'metadata') return null;
+      return `${raw}: a workload may use \${inputs.*}, \${resources.*} and \${metadata.*} placeholders`;
+    });
+    const seen = new Map<string, number>();
+    spec.addons.forEach((a, i) => {
+      const first = seen.get(a.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['addons', i, 'name'], message: `add-on instance name "${a.name}" is already used by addons[${first}]; give one of them another name` });
+      else seen.set(a.name, i);
+      if (a.inputs) checkRefs(a.inputs, ['addons', i, 'inputs'], ctx, (ref, raw) => (ref[0] === 'inputs' ? inputRef(spec.inputs, ref, raw) : `${raw}: add-on inputs in a template may only use \${inputs.*}`));
+    });
+    checkRequired(spec.inputs, ctx);
+  });
+
+export const AddOnResourceSchema = z.strictObject({
+  type: ResourceTypeNameSchema,
+  class: z.string().min(1).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  id: ResourceIdSchema.optional().describe('a shared resource id: resources with the same type, class and id are one resource'),
+});
+
+export const AddOnSpecSchema = z
+  .strictObject({
+    inputs: InputsSchemaSchema.default(EMPTY_INPUTS),
+    resources: z.record(ResourceNameSchema, AddOnResourceSchema).default({}),
+    outputs: z.record(EnvVarSchema, z.string({ error: 'must be a string (a template such as "${resources.db.host}")' })).default({}),
+    actions: Actions.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const names = Object.keys(spec.resources);
+    const resourceRef = (ref: string[], raw: string, self: string | null): string | null => {
+      const [, name, output] = ref;
+      if (!name || !output || ref.length !== 3) return `${raw} must name a resource and an output, e.g. \${resources.${names[0] ?? 'db'}.host}`;
+      if (name === self) return `${raw}: a resource cannot use its own outputs`;
+      if (!names.includes(name)) return `${raw} refers to a resource that spec.resources does not declare (${names.length ? `declared: ${names.join(', ')}` : 'none are declared'})`;
+      return null;
+    };
+    for (const [name, res] of Object.entries(spec.resources)) {
+      if (res.class !== undefined) {
+        checkRefs(res.class, ['resources', name, 'class'], ctx, (ref, raw) => (ref[0] === 'inputs' ? inputRef(spec.inputs, ref, raw) : `${raw}: a class may only use \${inputs.*}`));
+        if (!res.class.includes('${') && !RESOURCE_TYPE_PATTERN.test(res.class))
+          ctx.addIssue({ code: 'custom', path: ['resources', name, 'class'], message: 'must be 2-63 letters, digits and "-", or an ${inputs.*} placeholder' });
+      }
+      if (res.params)
+        checkRefs(res.params, ['resources', name, 'params'], ctx, (ref, raw) => {
+          if (ref[0] === 'inputs') return inputRef(spec.inputs, ref, raw);
+          if (ref[0] === 'resources') return resourceRef(ref, raw, name);
+          return `${raw}: params may use \${inputs.*} and \${resources.<name>.<output>}`;
+        });
+    }
+    checkRefs(spec.outputs, ['outputs'], ctx, (ref, raw) => {
+      if (ref[0] === 'inputs') return inputRef(spec.inputs, ref, raw);
+      if (ref[0] === 'resources') return resourceRef(ref, raw, null);
+      return `${raw}: outputs may use \${inputs.*} and \${resources.<name>.<output>}`;
+    });
+    checkRequired(spec.inputs, ctx);
+  });
+
+function checkRequired(inputs: InputsSchema, ctx: Ctx): void {
+  (inputs.required ?? []).forEach((name, i) => {
+    if (!Object.hasOwn(inputs.properties, name)) ctx.addIssue({ code: 'custom', path: ['inputs', 'required', i], message: `"${name}" is required but not declared in inputs.properties` });
+  });
+}
+
+export const OUTPUT_TYPES = ['string', 'integer', 'number', 'boolean', 'object'] as const;
+export const ResourceOutputSchema = z.strictObject({
+  type: z.enum(OUTPUT_TYPES, { error: `must be one of ${OUTPUT_TYPES.join(', ')}` }),
+  secret: z.boolean().optional(),
+  description: z.string().optional(),
+});
+export type ResourceOutput = z.infer<typeof ResourceOutputSchema>;
+
+export const ResourceTypeSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  params: ParamsSchemaSchema.optional(),
+  outputs: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" and "-"'), ResourceOutputSchema).default({}),
+  /** Outputs not listed are allowed too (e.g. `environment`, whose keys are whatever the workload asks). */
+  openOutputs: z.boolean().default(false),
+});
+
+export const CriterionSchema = z.strictObject({
+  environmentType: z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` }).optional(),
+  environment: z.string().min(1).optional(),
+  application: z.string().min(1).optional(),
+  team: z.string().min(1).optional(),
+  class: z.string().min(1).optional(),
+  id: z.string().min(1).optional(),
+});
+export type Criterion = z.infer<typeof CriterionSchema>;
+
+/** A platform secret stored encrypted in Pave (`pave platform secrets set NAME`). */
+export const SecretRefSchema = z.strictObject({ secretRef: z.string().regex(SECRET_NAME_PATTERN, 'must be lowercase letters, digits and single "-", "_" or "." between them') });
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+export function isSecretRef(v: unknown): v is SecretRef {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secretRef?: unknown }).secretRef === 'string';
+}
+
+export const ResourceDefinitionSpecSchema = z
+  .strictObject({
+    type: ResourceTypeNameSchema,
+    driver: z.string().regex(DRIVER_ID_PATTERN, 'must be a driver id such as postgres or nats-stream'),
+    criteria: z.array(CriterionSchema).default([]),
+    inputs: z.record(z.string(), z.unknown()).default({}),
+    description: z.string().optional(),
+  })
+  .superRefine((spec, ctx) => {
+    for (const [key, v] of Object.entries(spec.inputs)) {
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'secretRef' in v) {
+        const r = SecretRefSchema.safeParse(v);
+        if (!r.success)
+          for (const issue of r.error.issues)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['inputs', key, ...issue.path.map(String)],
+              message: issue.code === 'unrecognized_keys' ? 'a secret reference is { secretRef: NAME } and nothing else' : issue.message,
+            });
+        continue;
+      }
+      checkRefs(v, ['inputs', key], ctx, (ref, raw) =>
+        ref[0] === 'context' && (ref.length !== 2 || !isContextKey(ref[1])) ? `${raw}: use one of ${CONTEXT_KEYS.map((k) => `\${context.${k}}`).join(', ')}` : null,
+      );
+    }
+  });
+
+export const EnvironmentDefaultsSchema = z.strictObject({
+  runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` }).optional(),
+  region: z.string().min(1).optional(),
+  replicas: z.number().int().min(0).max(1000).optional(),
+  cpu: z.string().regex(CPU_PATTERN, 'must be whole or fractional CPUs or milli-CPUs, e.g. 0.5 or 250m').optional(),
+  memory: z.string().regex(MEMORY_PATTERN, 'must be bytes with an optional unit, e.g. 256Mi or 1Gi').optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  healthPath: z.string().startsWith('/', 'must start with "/"').optional(),
+  registry: z.string().min(1).optional(),
+});
+export type EnvironmentDefaults = z.infer<typeof EnvironmentDefaultsSchema>;
+
+export const TeamProfileSpecSchema = z.strictObject({
+  team: z.union([z.literal('*'), NameSchema], { error: 'must be a team name, or "*" for the default profile' }),
+  defaultTemplate: NameSchema.optional(),
+  environments: z.partialRecord(z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` }), EnvironmentDefaultsSchema).default({}),
+});
+
+// ---- objects -------------------------------------------------------------------------------------
+
+const envelope = <K extends PlatformKind, M extends z.ZodType, S extends z.ZodType>(kind: K, metadata: M, spec: S) =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION, { error: `must be "${API_VERSION}"` }),
+    kind: z.literal(kind),
+    metadata,
+    spec,
+  });
+
+export const TemplateSchema = envelope('Template', versionedMetadata('Template'), TemplateSpecSchema);
+export const AddOnSchema = envelope('AddOn', versionedMetadata('AddOn'), AddOnSpecSchema);
+export const ResourceTypeSchema = envelope('ResourceType', MetadataSchema, ResourceTypeSpecSchema);
+export const ResourceDefinitionSchema = envelope('ResourceDefinition', MetadataSchema, ResourceDefinitionSpecSchema);
+export const TeamProfileSchema = envelope('TeamProfile', MetadataSchema, TeamProfileSpecSchema);
+
+export type Template = z.infer<typeof TemplateSchema>;
+export type AddOn = z.infer<typeof AddOnSchema>;
+export type ResourceType = z.infer<typeof ResourceTypeSchema>;
+export type ResourceDefinition = z.infer<typeof ResourceDefinitionSchema>;
+export type TeamProfile = z.infer<typeof TeamProfileSchema>;
+export type AddOnRef = Template['spec']['addons'][number];
+export type AddOnResource = z.infer<typeof AddOnResourceSchema>;
+
+export const PLATFORM_SCHEMAS = {
+  Template: TemplateSchema,
+  AddOn: AddOnSchema,
+  ResourceType: ResourceTypeSchema,
+  ResourceDefinition: ResourceDefinitionSchema,
+  TeamProfile: TeamProfileSchema,
+} as const;
+
+export const PlatformObjectSchema = z.discriminatedUnion('kind', [TemplateSchema, AddOnSchema, ResourceTypeSchema, ResourceDefinitionSchema, TeamProfileSchema]);
+export type PlatformObject = z.infer<typeof PlatformObjectSchema>;
+export type PlatformObjectOf<K extends PlatformKind> = Extract<PlatformObject, { kind: K }>;
+
+export function isPlatformKind(kind: unknown): kind is PlatformKind {
+  return (PLATFORM_KINDS as readonly unknown[]).includes(kind);
+}
+
+/** `Template node-service 1.0.0`, `ResourceType postgres`. */
+export function describeObject(o: { kind: string; metadata: { name: string; version?: string | undefined } }): string {
+  return `${o.kind} ${o.metadata.name}${o.metadata.version ? ` ${o.metadata.version}` : ''}`;
+}
+
+/**
+ * The outputs (environment variables) of an add-on that carry a secret: those whose template uses a
+ * secret output of one of its resources (e.g. DATABASE_URL with `${resources.db.password}`). Store and
+ * show them as secrets.
+ */
+export function addOnSecretOutputs(addon: AddOn, types: readonly ResourceType[]): string[] {
+  const byName = new Map(types.map((t) => [t.metadata.name, t]));
+  const secret: string[] = [];
+  for (const [name, template] of Object.entries(addon.spec.outputs)) {
+    const found = findPlaceholders(template);
+    if (!Array.isArray(found)) continue;
+    const isSecret = found.some(({ ref }) => {
+      if (ref[0] !== 'resources' || ref.length !== 3) return false;
+      const type = byName.get(addon.spec.resources[ref[1] as string]?.type ?? '');
+      return type?.spec.outputs[ref[2] as string]?.secret === true;
+    });
+    if (isSecret) secret.push(name);
+  }
+  return secret;
+}
