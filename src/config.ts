@@ -12,6 +12,9 @@ export const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   bodyLimit: z.coerce.number().int().positive().default(1024 * 1024),
   importBodyLimit: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  secretKey: z.string().min(1).optional(),
+  platform: z.string().min(1).optional(),
+  platformSyncInterval: z.coerce.number().int().min(0).default(300),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -24,6 +27,9 @@ const ENV: Record<keyof Config, string> = {
   logLevel: 'PAVE_LOG_LEVEL',
   bodyLimit: 'PAVE_BODY_LIMIT',
   importBodyLimit: 'PAVE_IMPORT_BODY_LIMIT',
+  secretKey: 'PAVE_SECRET_KEY',
+  platform: 'PAVE_PLATFORM',
+  platformSyncInterval: 'PAVE_PLATFORM_SYNC_INTERVAL',
 };
 
 export const CONFIG_ENV = ENV;
@@ -37,6 +43,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
       'log-level': { type: 'string' },
+      platform: { type: 'string' },
     },
     strict: true,
   });
@@ -50,6 +57,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (values['data-dir']) raw.dataDir = values['data-dir'];
   if (values['database-url']) raw.databaseUrl = values['database-url'];
   if (values['log-level']) raw.logLevel = values['log-level'];
+  if (values.platform) raw.platform = values.platform;
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

@@ -13,6 +13,9 @@ export const REDACT_PATHS = [
   '*.secret',
   'databaseUrl',
   'bootstrapToken',
+  'secretKey',
+  'value',
+  '*.value',
 ];
 
 /** Query parameters whose values are never logged, and values that look like Pave tokens. */

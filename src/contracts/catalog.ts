@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NameSchema, NamespaceSchema, PageQuerySchema, pageOf } from './common.ts';
+import { FromTemplateFields } from './golden.ts';
 
 /** Catalog entity kinds, named as in PRODUCT.md. Backstage kinds map onto them on import and export. */
 export const ENTITY_KINDS = ['team', 'user', 'application', 'system', 'domain', 'api', 'resource'] as const;
@@ -131,6 +132,8 @@ export const ApplicationCreateSchema = z.strictObject({
   providesApis: z.array(Ref).max(1000).optional(),
   consumesApis: z.array(Ref).max(1000).optional(),
 });
+/** POST /api/v1/applications: a catalog entry, or, with `template`, an application made from a golden path. */
+export const ApplicationCreateRequestSchema = ApplicationCreateSchema.extend(FromTemplateFields).strict();
 export const ApplicationUpdateSchema = ApplicationCreateSchema.omit({ name: true, namespace: true })
   .extend({ type: z.string().max(63), lifecycle: z.string().max(63) })
   .partial()
@@ -140,7 +143,7 @@ export type TeamCreate = z.input<typeof TeamCreateSchema>;
 export type TeamUpdate = z.input<typeof TeamUpdateSchema>;
 export type UserCreate = z.input<typeof UserCreateSchema>;
 export type UserUpdate = z.input<typeof UserUpdateSchema>;
-export type ApplicationCreate = z.input<typeof ApplicationCreateSchema>;
+export type ApplicationCreate = z.input<typeof ApplicationCreateRequestSchema>;
 export type ApplicationUpdate = z.input<typeof ApplicationUpdateSchema>;
 
 /** Import: Backstage catalog-info.yaml documents, single or multi-document, with the place each came from. */

@@ -2,3 +2,4 @@
 export * from './common.ts';
 export * from './catalog.ts';
 export * from './access.ts';
+export * from './golden.ts';

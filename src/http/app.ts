@@ -3,14 +3,15 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { TokenService } from '../access/tokens.ts';
-import { CatalogService } from '../catalog/service.ts';
 import { unauthorized } from '../errors.ts';
+import type { Services } from '../services.ts';
 import type { Store } from '../store/db.ts';
 import { installMetrics } from './metrics.ts';
 import { installProblemHandlers } from './problem.ts';
 import { accessRoutes } from './routes/access.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { goldenRoutes } from './routes/golden.ts';
+import { platformRoutes } from './routes/platform.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { Route } from './route.ts';
 
@@ -20,14 +21,14 @@ export interface AppOptions {
   version: string;
   bodyLimit: number;
   importBodyLimit: number;
+  services: Services;
   /** Folder with the built portal; served at / when it exists. */
   portalDir?: string;
 }
 
 export interface PaveApp {
   app: FastifyInstance;
-  tokens: TokenService;
-  catalog: CatalogService;
+  services: Services;
 }
 
 const YAML = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -54,11 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
     reply.header('x-request-id', req.id);
   });
 
-  const tokens = new TokenService(opts.store.db);
-  const catalog = new CatalogService(opts.store.db);
-  catalog.onDeleted((e) => {
-    if (e.kind === 'user') tokens.forgetUser(e.id);
-  });
+  const { tokens, catalog, applications, sync, secrets } = opts.services;
   const authenticate = async (req: FastifyRequest) => {
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -69,7 +66,9 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   const routes: Route[] = [];
   routes.push(...systemRoutes(opts.store, metrics, () => routes.map((r) => r.doc), opts.version));
   routes.push(...accessRoutes(opts.store.db, tokens));
-  routes.push(...catalogRoutes(catalog, opts.importBodyLimit));
+  routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
+  routes.push(...goldenRoutes(applications));
+  routes.push(...platformRoutes(opts.store.db, sync, secrets));
   for (const r of routes) r.mount(app, authenticate);
   app.addHook('onSend', async (_req, reply, payload) => {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="pave"');
@@ -77,5 +76,5 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   });
 
   if (hasPortal) await app.register(fastifyStatic, { root: portal, wildcard: false, index: ['index.html'] });
-  return { app, tokens, catalog };
+  return { app, services: opts.services };
 }

@@ -254,6 +254,11 @@ export class ResourceEngine {
     });
   }
 
+  /** The environment's resources with their outputs (secret ones included; callers mask them). */
+  async list(environmentId: string) {
+    return (await this.o.repo.rows(environmentId)).map((row) => this.o.repo.open(row));
+  }
+
   /** Compares each provisioned resource with what its driver finds. */
   async check(env: EnvironmentContext): Promise<{ resource: string; type: string; report: DriftReport | { status: 'error'; detail: string } }[]> {
     const out: { resource: string; type: string; report: DriftReport | { status: 'error'; detail: string } }[] = [];

@@ -2,6 +2,10 @@ import { bootstrapAdmin } from '../access/bootstrap.ts';
 import { loadConfig } from '../config.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger } from '../logging.ts';
+import { parsePlatformSource } from '../platform/sync.ts';
+import { builtinDrivers } from '../resources/drivers/index.ts';
+import { loadSecretBox } from '../secrets/secret-box.ts';
+import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM } from '../services.ts';
 import { openStore } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 
@@ -13,13 +17,17 @@ async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
-  const { app } = await buildApp({ store, log, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit });
+  const { box, source: keySource } = loadSecretBox({ secretKey: config.secretKey, dataDir: config.dataDir });
+  if (keySource === 'file' && store.mode === 'external') log.warn('PAVE_SECRET_KEY is not set: secrets are sealed with the key in the data directory; every replica must share one key (set PAVE_SECRET_KEY)');
+  const services = createServices({ store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM) });
+  const { app } = await buildApp({ store, log, services, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit });
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'stopping');
+    services.sync.stop();
     await app.close().catch((err: unknown) => log.error({ err }, 'error while closing the server'));
     await store.close().catch((err: unknown) => log.error({ err }, 'error while closing the store'));
     process.exit(0);
@@ -29,6 +37,13 @@ async function main() {
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
   const boot = await bootstrapAdmin(store.db, config.bootstrapToken);
+  if (!(await services.sync.lastSync())) {
+    // First start: load the platform now, so that templates are there at once.
+    const report = await services.sync.sync();
+    if (!config.platform) for (const [name, value] of Object.entries(LOCAL_SERVICE_SECRETS)) await services.secrets.seed(name, value);
+    if (report.errors.length) log.warn({ errors: report.errors.length }, 'some platform files were rejected; see pave platform status');
+  }
+  if (config.platformSyncInterval > 0) services.sync.start(config.platformSyncInterval * 1000);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -1,6 +1,14 @@
 import { bootstrapAdmin } from '../../src/access/bootstrap.ts';
 import { buildApp, type PaveApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logging.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parsePlatformSource } from '../../src/platform/sync.ts';
+import { builtinDrivers } from '../../src/resources/drivers/index.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
+import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM } from '../../src/services.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { createTestDatabase } from './postgres.ts';
 
@@ -8,6 +16,7 @@ export const ADMIN_TOKEN = 'pave_test-admin-token-0123456789abcdef';
 
 export interface TestServer extends PaveApp {
   url: string;
+  dataDir: string;
   token: string;
   store: Store;
   /** fetch against the server with the admin token (override with headers.authorization). */
@@ -25,6 +34,8 @@ export interface TestServerOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Folder of a built portal to serve (default: portal/dist, when built). */
   portalDir?: string;
+  /** Platform source to sync at start (default: the sample platform, with this machine's local services as secrets); null: none. */
+  platform?: string | null;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -33,7 +44,16 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ? createLogger(opts.logLevel ?? 'info', opts.logStream)
     : createLogger(process.env.PAVE_TEST_LOG === '1' ? 'debug' : 'silent');
   const store = await openStore({ dataDir: '/nonexistent', databaseUrl: opts.databaseUrl ?? db!.url, log, poolSize: 10 });
-  const pave = await buildApp({ store, log, version: 'test', bodyLimit: opts.bodyLimit ?? 1024 * 1024, importBodyLimit: opts.importBodyLimit ?? 64 * 1024 * 1024, ...(opts.portalDir ? { portalDir: opts.portalDir } : {}) });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pave-data-'));
+  const services = createServices({
+    store, log, dataDir, box: new SecretBox(randomBytes(32)), drivers: builtinDrivers(),
+    platformSource: parsePlatformSource(opts.platform ?? SAMPLE_PLATFORM),
+  });
+  if (opts.platform !== null) {
+    await services.sync.sync();
+    if (opts.platform === undefined) for (const [k, v] of Object.entries(LOCAL_SERVICE_SECRETS)) await services.secrets.seed(k, v);
+  }
+  const pave = await buildApp({ store, log, services, version: 'test', bodyLimit: opts.bodyLimit ?? 1024 * 1024, importBodyLimit: opts.importBodyLimit ?? 64 * 1024 * 1024, ...(opts.portalDir ? { portalDir: opts.portalDir } : {}) });
   await bootstrapAdmin(store.db, ADMIN_TOKEN);
   await pave.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = pave.app.server.address();
@@ -41,6 +61,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return {
     ...pave,
     url,
+    dataDir,
     token: ADMIN_TOKEN,
     store,
     api(path, init = {}) {
@@ -57,6 +78,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       await pave.app.close();
       await store.close();
       await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

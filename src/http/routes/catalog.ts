@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import {
-  ApplicationCreateSchema,
+  ApplicationCreateRequestSchema,
   ApplicationUpdateSchema,
   EntityListQuerySchema,
   EntityPageSchema,
@@ -16,6 +16,7 @@ import {
   TeamUpdateSchema,
   UserCreateSchema,
   UserUpdateSchema,
+  type Entity,
   type EntityKind,
 } from '../../contracts/catalog.ts';
 import { toYamlDocuments } from '../../catalog/export.ts';
@@ -30,7 +31,13 @@ const IF_MATCH = { name: 'If-Match', required: true, description: 'the ETag (ver
 const IF_MATCH_OPTIONAL = { ...IF_MATCH, required: false };
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
-function kindRoutes(svc: CatalogService, kind: 'team' | 'user' | 'application', plural: string, tag: string, create: z.ZodType, update: z.ZodType): Route[] {
+/** How applications made from golden paths are created and deleted (through their resources). */
+export interface ApplicationHooks {
+  create(body: Record<string, unknown>): Promise<Entity | undefined>;
+  delete(ref: string, expectedVersion: number | undefined): Promise<boolean>;
+}
+
+function kindRoutes(svc: CatalogService, kind: 'team' | 'user' | 'application', plural: string, tag: string, create: z.ZodType, update: z.ZodType, hooks?: ApplicationHooks): Route[] {
   const base = `/api/v1/${plural}`;
   const title = kind[0]!.toUpperCase() + kind.slice(1);
   const ListQuery = EntityListQuerySchema.omit({ kind: true });
@@ -44,7 +51,7 @@ function kindRoutes(svc: CatalogService, kind: 'team' | 'user' | 'application', 
       method: 'POST', url: base, operationId: `create${title}`, summary: `Create a ${kind}`, tag,
       body: create, errors: [409], response: { status: 201, description: `The created ${kind}`, schema: EntitySchema },
       handler: async ({ body, reply }) => {
-        const e = await svc.create(kind, body as never);
+        const e = (await hooks?.create(body as Record<string, unknown>)) ?? (await svc.create(kind, body as never));
         setEtag(reply, e.version);
         reply.header('location', `${base}/${e.name}?namespace=${e.namespace}`);
         return e;
@@ -77,14 +84,15 @@ function kindRoutes(svc: CatalogService, kind: 'team' | 'user' | 'application', 
       params: NamePathSchema, query: NamespaceQuerySchema, headers: [IF_MATCH_OPTIONAL], errors: [404, 409, 412],
       response: { status: 204, description: 'Deleted' },
       handler: async ({ params, query, req }) => {
-        await svc.delete(kind, refOf(kind, query.namespace, params.name), ifMatch(req, false));
+        const ref = refOf(kind, query.namespace, params.name);
+        if (!(await hooks?.delete(ref, ifMatch(req, false)))) await svc.delete(kind, ref, ifMatch(req, false));
         return undefined;
       },
     }),
   ];
 }
 
-export function catalogRoutes(svc: CatalogService, importBodyLimit: number): Route[] {
+export function catalogRoutes(svc: CatalogService, importBodyLimit: number, applications?: ApplicationHooks): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/entities', operationId: 'listEntities', summary: 'List and search catalog entities', tag: 'catalog',
@@ -141,6 +149,6 @@ export function catalogRoutes(svc: CatalogService, importBodyLimit: number): Rou
     }),
     ...kindRoutes(svc, 'team', 'teams', 'teams', TeamCreateSchema, TeamUpdateSchema),
     ...kindRoutes(svc, 'user', 'users', 'users', UserCreateSchema, UserUpdateSchema),
-    ...kindRoutes(svc, 'application', 'applications', 'applications', ApplicationCreateSchema, ApplicationUpdateSchema),
+    ...kindRoutes(svc, 'application', 'applications', 'applications', ApplicationCreateRequestSchema, ApplicationUpdateSchema, applications),
   ];
 }
