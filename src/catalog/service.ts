@@ -126,14 +126,18 @@ export class CatalogService {
   }
 
   async create(kind: WritableKind, input: TeamInput | UserInput | ApplicationInput): Promise<Entity> {
+    const ref = await this.db.transaction().execute((tx) => this.createIn(tx, kind, input));
+    return this.get(ref);
+  }
+
+  /** Creates an entity inside the caller's transaction (e.g. with an application's golden-path record); returns its ref. */
+  async createIn(tx: Transaction<Database>, kind: WritableKind, input: TeamInput | UserInput | ApplicationInput): Promise<string> {
     const draft = toDraft(DESCRIPTORS[kind](input as never));
     const ref = refOf(draft.kind, draft.namespace, draft.name);
-    await this.db.transaction().execute(async (tx) => {
-      if (await repo.findEntity(tx, ref)) throw conflict(`${ref} already exists`);
-      await this.checkTargets(tx, draft);
-      await repo.upsertEntities(tx, [{ draft, source: 'api' }]);
-    });
-    return this.get(ref);
+    if (await repo.findEntity(tx, ref)) throw conflict(`${ref} already exists`);
+    await this.checkTargets(tx, draft);
+    await repo.upsertEntities(tx, [{ draft, source: 'api' }]);
+    return ref;
   }
 
   async update(kind: WritableKind, ref: string, expectedVersion: number, patch: TeamPatch | UserPatch | ApplicationPatch): Promise<Entity> {
