@@ -7,6 +7,7 @@ import type { PlatformSecrets } from '../../platform/secrets.ts';
 import { listCurrent } from '../../platform/store.ts';
 import { describeSource, type PlatformSync } from '../../platform/sync.ts';
 import { getPattern, listPatterns } from '../../platform/views.ts';
+import { resolveProfile } from '../../platform/profiles.ts';
 import type { Db } from '../../store/db.ts';
 import { defineRoute, type Route } from '../route.ts';
 
@@ -59,6 +60,15 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
       handler: async ({ query }) => ({
         items: (await listCurrent(db, query.kind)).map((o) => ({ kind: o.kind, name: o.name, version: o.version, source: o.source, createdAt: o.createdAt, spec: o.object.spec as Record<string, unknown>, metadata: o.object.metadata as Record<string, unknown> })),
       }),
+    }),
+    defineRoute({
+      method: 'GET', url: '/api/v1/teams/:name/profile', operationId: 'getTeamProfile', summary: "A team's defaults per environment type (its profile over the default one)", tag: 'teams',
+      params: z.strictObject({ name: NameSchema }),
+      response: {
+        status: 200, description: 'The resolved profile',
+        schema: z.object({ team: z.string(), profiles: z.array(z.string()), defaultTemplate: z.string().nullable(), environments: z.record(z.string(), z.record(z.string(), z.unknown())) }),
+      },
+      handler: ({ params }) => resolveProfile(db, params.name),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/secrets', operationId: 'listPlatformSecrets', summary: 'Names of platform secrets (never their values)', tag: 'platform',
