@@ -97,7 +97,7 @@ describe('expandInputs', () => {
 });
 
 describe('expandContext', () => {
-  const ctx: PlaceholderContext = { application: 'shop', environment: 'dev', environmentType: 'development', team: 'payments', id: 'db', class: 'default' };
+  const ctx: PlaceholderContext = { application: 'shop', environment: 'dev', environmentType: 'development', team: 'payments', id: 'db', class: 'default', resource: 'db' };
 
   test('substitutes context fields and unescapes', () => {
     assert.deepEqual(expandContext({ outputs: { host: '${context.application}-${context.environment}.localhost' }, s: 'echo $$HOME ${HOME}', t: '${context.team}' }, ctx), {

@@ -241,7 +241,7 @@ export function isScoreStringField(path: readonly PathSegment[]): boolean {
 
 // ---- stage 3: resource definition context -------------------------------------------------------
 
-export const CONTEXT_KEYS = ['application', 'environment', 'environmentType', 'team', 'id', 'class'] as const;
+export const CONTEXT_KEYS = ['application', 'environment', 'environmentType', 'team', 'id', 'class', 'resource'] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 export type PlaceholderContext = Record<ContextKey, string | null>;
 

@@ -175,7 +175,7 @@ export class ResourceEngine {
           const m = this.o.resolver.match(definitions, ctx);
           if ('error' in m) throw new ResolveError(m.error);
           const params = resolveParams(r, outputs);
-          const inputs = await this.o.resolver.inputs(m.definition.object, m.driver, ctx);
+          const inputs = await this.o.resolver.inputs(m.definition.object, m.driver, ctx, r.name);
           const digest = applyDigest([r.type, r.class, r.id, params, inputs, m.definition.name, m.definition.version]);
           const row = rows.get(r.name);
           if (row && row.status === 'ready' && row.applied_digest === digest) {
@@ -223,7 +223,7 @@ export class ResourceEngine {
     await this.o.repo.setStatus(row.id, 'deleting', null);
     if (row.definition && row.definition_version) {
       const { definition, driver } = await this.o.resolver.stored(row.definition, row.definition_version);
-      const inputs = await this.o.resolver.inputs(definition.object, driver, matchContext(env, { type: row.type, class: row.class, id: row.res_id }));
+      const inputs = await this.o.resolver.inputs(definition.object, driver, matchContext(env, { type: row.type, class: row.class, id: row.res_id }), row.name);
       const record = this.o.repo.open(row);
       await driver.delete({ resource: identity(env, { name: row.name, type: row.type, class: row.class, id: row.res_id }), params: row.params, inputs, state: record.state, dataDir: this.o.dataDir, log: this.driverLog(row.name), signal: this.signal() });
     }
@@ -269,7 +269,7 @@ export class ResourceEngine {
       }
       try {
         const { definition, driver } = await this.o.resolver.stored(row.definition, row.definition_version);
-        const inputs = await this.o.resolver.inputs(definition.object, driver, matchContext(env, { type: row.type, class: row.class, id: row.res_id }));
+        const inputs = await this.o.resolver.inputs(definition.object, driver, matchContext(env, { type: row.type, class: row.class, id: row.res_id }), row.name);
         const record = this.o.repo.open(row);
         const report = await driver.check({ resource: identity(env, { name: row.name, type: row.type, class: row.class, id: row.res_id }), params: row.params, inputs, state: record.state, outputs: record.outputs, dataDir: this.o.dataDir, signal: this.signal() });
         out.push({ resource: row.name, type: row.type, report });

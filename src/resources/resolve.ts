@@ -27,8 +27,8 @@ export function matchContext(env: EnvironmentContext, r: { type: string; class: 
   return { type: r.type, class: r.class, id: r.id, environmentType: env.environmentType, environment: env.environment, application: env.application, team: env.team };
 }
 
-function placeholderContext(m: MatchContext): PlaceholderContext {
-  return { application: m.application, environment: m.environment, environmentType: m.environmentType, team: m.team, id: m.id, class: m.class };
+function placeholderContext(m: MatchContext, resource: string): PlaceholderContext {
+  return { application: m.application, environment: m.environment, environmentType: m.environmentType, team: m.team, id: m.id, class: m.class, resource };
 }
 
 export class DefinitionResolver {
@@ -62,14 +62,14 @@ export class DefinitionResolver {
     return { definition, driver };
   }
 
-  async inputs(definition: ResourceDefinition, driver: Driver<Record<string, unknown>>, ctx: MatchContext): Promise<Record<string, unknown>> {
+  async inputs(definition: ResourceDefinition, driver: Driver<Record<string, unknown>>, ctx: MatchContext, resource: string): Promise<Record<string, unknown>> {
     const raw = definition.spec.inputs;
     const refs = Object.values(raw).filter(isSecretRef).map((r) => r.secretRef);
     const revealed = await this.secrets.reveal([...new Set(refs)]).catch((err: unknown) => {
       throw new ResolveError(`resource definition ${definition.metadata.name}: ${(err as Error).message}`);
     });
     const withSecrets = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, isSecretRef(v) ? revealed.get(v.secretRef) : v]));
-    const expanded = expandContext(withSecrets, placeholderContext(ctx), { final: true }) as Record<string, unknown>;
+    const expanded = expandContext(withSecrets, placeholderContext(ctx, resource), { final: true }) as Record<string, unknown>;
     const parsed = driver.inputs.safeParse(expanded);
     if (!parsed.success) {
       // Field paths and messages only: the values may be secrets.

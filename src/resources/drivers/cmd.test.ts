@@ -97,20 +97,21 @@ describe('cmd driver: protocol, failures, timeouts', { timeout: 30_000 }, () => 
 
   test('a timeout stops the provisioner with SIGTERM and reports it', async () => {
     const resource = identity('cmd', 'hang');
-    const c = driverCalls(cmdDriver, resource, { inputs: { command: FIXTURE, dir, mode: 'hang', timeoutSeconds: 0.5 }, dataDir: dir });
+    // Timeouts leave the fixture (a node process) time to start even on a busy machine.
+    const c = driverCalls(cmdDriver, resource, { inputs: { command: FIXTURE, dir, mode: 'hang', timeoutSeconds: 1 }, dataDir: dir });
     const started = Date.now();
-    await assert.rejects(c.provision(null), isDriverError(/provision timed out after 0\.5s and was stopped \(SIGTERM, then SIGKILL after 5s\); last lines of stderr:\nworking…/));
-    assert.ok(Date.now() - started < 4000);
+    await assert.rejects(c.provision(null), isDriverError(/provision timed out after 1s and was stopped \(SIGTERM, then SIGKILL after 5s\); last lines of stderr:\nworking…/));
+    assert.ok(Date.now() - started < 4000, 'SIGTERM ended it, without waiting for SIGKILL');
     assert.equal(alive(pidOf(resource.uid)), false);
   });
 
   test('a provisioner that ignores SIGTERM is killed with SIGKILL after the grace period', async () => {
     const resource = identity('cmd', 'stubborn');
     const driver = createCmdDriver({ killGraceMs: 300 });
-    const c = driverCalls(driver, resource, { inputs: { command: FIXTURE, dir, mode: 'stubborn', timeoutSeconds: 0.3 }, dataDir: dir });
+    const c = driverCalls(driver, resource, { inputs: { command: FIXTURE, dir, mode: 'stubborn', timeoutSeconds: 1.5 }, dataDir: dir });
     const started = Date.now();
-    await assert.rejects(c.provision(null), isDriverError(/timed out after 0\.3s[\s\S]*ignoring SIGTERM/));
-    assert.ok(Date.now() - started < 3000);
+    await assert.rejects(c.provision(null), isDriverError(/timed out after 1\.5s[\s\S]*ignoring SIGTERM/));
+    assert.ok(Date.now() - started < 5000);
     assert.equal(alive(pidOf(resource.uid)), false);
   });
 
@@ -118,8 +119,12 @@ describe('cmd driver: protocol, failures, timeouts', { timeout: 30_000 }, () => 
     const resource = identity('cmd', 'abort');
     const c = driverCalls(cmdDriver, resource, { inputs: { command: FIXTURE, dir, mode: 'hang' }, dataDir: dir });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
-    await assert.rejects(c.provision(null, { signal: ac.signal }), isDriverError(/provision was cancelled; provisioner\.mjs was stopped/));
+    const running = c.provision(null, { signal: ac.signal });
+    // Cancel once the provisioner is running (it writes its pid file first thing).
+    const pidFile = recordOf(resource.uid).replace(/\.json$/, '.pid');
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
+    ac.abort();
+    await assert.rejects(running, isDriverError(/provision was cancelled; provisioner\.mjs was stopped/));
     assert.equal(alive(pidOf(resource.uid)), false);
   });
 

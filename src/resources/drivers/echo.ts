@@ -17,11 +17,11 @@ export type EchoInputs = z.infer<typeof echoInputs>;
 
 export const echoDriver: Driver<EchoInputs> = {
   id: 'echo',
-  description: 'Returns the given outputs (for resources that already exist)',
+  description: 'Returns the given outputs, overridden by the resource\'s params (for things that already exist, or need no provisioning)',
   inputs: echoInputs,
   secretInputs: ['outputs'],
   async provision(req: ProvisionRequest<EchoInputs>): Promise<ProvisionResult> {
-    return { outputs: { ...req.inputs.outputs }, secretOutputs: [...(req.inputs.secretOutputs ?? [])], state: {} };
+    return { outputs: { ...req.inputs.outputs, ...req.params }, secretOutputs: [...(req.inputs.secretOutputs ?? [])], state: {} };
   },
   async check(_req: CheckRequest<EchoInputs>): Promise<DriftReport> {
     return { status: 'in-sync' };
