@@ -11,6 +11,7 @@ import { expandInputs, PlaceholderError } from '../platform/placeholders.ts';
 import type { AddOn, Template } from '../platform/schema.ts';
 import { getVersion, resolveVersion } from '../platform/store.ts';
 import type { ResourceEngine } from '../resources/engine.ts';
+import { GraphError, topologicalOrder } from '../resources/graph.ts';
 import type { ApplyResult, EnvironmentContext, Plan, ResourceEvent } from '../resources/types.ts';
 import type { Db } from '../store/db.ts';
 import type { Database, EnvironmentRow } from '../store/schema.ts';
@@ -115,9 +116,9 @@ export class ApplicationService {
       workload = input.workload
         ? scoreOrThrow({ ...input.workload, metadata: { ...((input.workload.metadata as Record<string, unknown>) ?? {}), name: input.name } }, 'body.workload')
         : scoreOrThrow(workloadFromTemplate(t.object.spec.workload, inputs, input.name), 'template.workload');
-      desiredGraph(input.name, workload, addons.map((a) => ({ name: a.name, addon: a.object, inputs: a.inputs })));
+      topologicalOrder(desiredGraph(input.name, workload, addons.map((a) => ({ name: a.name, addon: a.object, inputs: a.inputs }))).resources);
     } catch (err) {
-      if (err instanceof PlaceholderError || err instanceof DesiredGraphError) throw validationError(err.message, [{ path: 'body.workload', message: err.message }]);
+      if (err instanceof PlaceholderError || err instanceof DesiredGraphError || err instanceof GraphError) throw validationError(err.message, [{ path: 'body.workload.resources', message: err.message }]);
       throw err;
     }
     const environments = input.environments ?? [{ name: 'development', type: 'development' }];
@@ -199,9 +200,9 @@ export class ApplicationService {
     return this.engine.plan(ctx, graph.resources);
   }
 
-  async apply(ref: string, envName: string, onEvent?: (e: ResourceEvent) => void): Promise<ApplyResult> {
+  async apply(ref: string, envName: string, onEvent?: (e: ResourceEvent) => void, opts: { refresh?: boolean } = {}): Promise<ApplyResult> {
     const { ctx, graph } = await this.target(ref, envName);
-    return this.engine.apply(ctx, graph.resources, onEvent);
+    return this.engine.apply(ctx, graph.resources, onEvent, opts);
   }
 
   /** Resources of an environment, secret outputs masked unless `reveal`. */

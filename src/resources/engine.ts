@@ -132,7 +132,7 @@ export class ResourceEngine {
   }
 
   /** Provisions, updates and deletes until the environment's resources match `desired`. */
-  apply(env: EnvironmentContext, desired: DesiredResource[], onEvent: (e: ResourceEvent) => void = () => undefined): Promise<ApplyResult> {
+  apply(env: EnvironmentContext, desired: DesiredResource[], onEvent: (e: ResourceEvent) => void = () => undefined, opts: { refresh?: boolean } = {}): Promise<ApplyResult> {
     return this.exclusive(env, async () => {
       const result: ApplyResult = { ok: true, events: [], failed: [] };
       const emit = (e: ResourceEvent) => {
@@ -179,9 +179,17 @@ export class ResourceEngine {
           const digest = applyDigest([r.type, r.class, r.id, params, inputs, m.definition.name, m.definition.version]);
           const row = rows.get(r.name);
           if (row && row.status === 'ready' && row.applied_digest === digest) {
-            outputs.set(r.name, this.o.repo.open(row).outputs);
-            emit({ resource: r.name, type: r.type, phase: 'unchanged' });
-            continue;
+            const record = this.o.repo.open(row);
+            // refresh: ask the driver whether the resource still is what it made; re-provision what drifted.
+            const drift = opts.refresh
+              ? await m.driver.check({ resource: identity(env, r), params, inputs, state: record.state, outputs: record.outputs, dataDir: this.o.dataDir, signal: this.signal() })
+              : { status: 'in-sync' as const };
+            if (drift.status === 'in-sync') {
+              outputs.set(r.name, record.outputs);
+              emit({ resource: r.name, type: r.type, phase: 'unchanged' });
+              continue;
+            }
+            this.o.log.warn({ resource: r.name, drift: drift.status }, 'resource drifted; provisioning it again');
           }
           const previous = row ? this.o.repo.open(row).state : null;
           const started_ = await this.o.repo.start({

@@ -79,12 +79,13 @@ export function goldenRoutes(apps: ApplicationService): Route[] {
     }),
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/apply`, operationId: 'applyResources', summary: 'Provision, update and delete resources until they match the application', tag: 'resources',
-      description: `Idempotent. With Accept: ${NDJSON} the progress streams as one JSON line per event, then a {"result": …} line.`,
-      params: EnvPath, query: Ns, errors: [404, 409], response: { status: 200, description: 'What was done; ok is false when a resource failed', schema: ApplyResultSchema },
+      description: `Idempotent. With Accept: ${NDJSON} the progress streams as one JSON line per event, then a {"result": …} line. With refresh=true, unchanged resources are checked with their driver and provisioned again when they drifted.`,
+      params: EnvPath, query: Ns.extend({ refresh: z.enum(['true', 'false']).default('false') }), errors: [404, 409], response: { status: 200, description: 'What was done; ok is false when a resource failed', schema: ApplyResultSchema },
       handler: ({ params, query, req, reply }) => {
         const app = ref(query.namespace, params.name);
-        if (wantsStream(req)) return streamWork(reply, (emit) => apps.apply(app, params.env, emit)) as never;
-        return apps.apply(app, params.env);
+        const opts = { refresh: query.refresh === 'true' };
+        if (wantsStream(req)) return streamWork(reply, (emit) => apps.apply(app, params.env, emit, opts)) as never;
+        return apps.apply(app, params.env, undefined, opts);
       },
     }),
     defineRoute({
