@@ -1,3 +1,4 @@
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { LinkSchema, TagSchema, type EntityKind, type ImportError } from '../contracts/catalog.ts';
@@ -285,19 +286,32 @@ export interface ParsedCatalogFile {
  * Parses a single- or multi-document catalog file. A broken document (bad YAML or a bad descriptor)
  * becomes an error for that document only; empty documents are ignored.
  */
+/**
+ * Documents of a YAML file: js-yaml parses at tens of MB/s, so it reads well-formed files; a file it
+ * cannot read is parsed again with `yaml`, which reports each broken document on its own so that the
+ * others still load. Both use the YAML 1.2 core schema (dates stay strings).
+ */
+function documentsOf(content: string): { value?: unknown; error?: string }[] {
+  try {
+    return loadAll(content, undefined, { schema: CORE_SCHEMA }).map((value) => ({ value }));
+  } catch {
+    return parseAllDocuments(content).map((d) => {
+      if (d.errors.length > 0) return { error: `YAML syntax error: ${d.errors[0]!.message}` };
+      try {
+        return { value: d.toJS() };
+      } catch (err) {
+        return { error: `YAML error: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    });
+  }
+}
+
 export function parseCatalogFile(location: string, content: string): ParsedCatalogFile {
   const out: ParsedCatalogFile = { drafts: [], errors: [], skipped: 0 };
-  parseAllDocuments(content).forEach((yamlDoc, document) => {
+  documentsOf(content).forEach(({ value: doc, error }, document) => {
     const fail = (message: string, path: string | null, ref: string | null) => out.errors.push({ location, document, ref, message, path });
-    if (yamlDoc.errors.length > 0) {
-      fail(`YAML syntax error: ${yamlDoc.errors[0]!.message}`, null, null);
-      return;
-    }
-    let doc: unknown;
-    try {
-      doc = yamlDoc.toJS();
-    } catch (err) {
-      fail(`YAML error: ${err instanceof Error ? err.message : String(err)}`, null, null);
+    if (error) {
+      fail(error, null, null);
       return;
     }
     if (doc === null || doc === undefined) return;

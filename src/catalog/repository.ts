@@ -61,9 +61,10 @@ const ENTITY_COLUMNS = [
   'tags', 'labels', 'annotations', 'links', 'spec', 'source', 'content_hash', 'version', 'created_at', 'updated_at',
 ] as const;
 
-async function replaceRelations(tx: Tx, rows: { id: string; ref: string }[], byRef: Map<string, EntityDraft>): Promise<void> {
+async function replaceRelations(tx: Tx, rows: { id: string; ref: string; inserted: boolean }[], byRef: Map<string, EntityDraft>): Promise<void> {
   if (rows.length === 0) return;
-  await tx.deleteFrom('relations').where('origin_id', 'in', rows.map((r) => r.id)).execute();
+  const updated = rows.filter((r) => !r.inserted).map((r) => r.id);
+  if (updated.length) await tx.deleteFrom('relations').where('origin_id', 'in', updated).execute();
   const origin: string[] = [];
   const source: string[] = [];
   const type: string[] = [];
@@ -80,8 +81,7 @@ async function replaceRelations(tx: Tx, rows: { id: string; ref: string }[], byR
     const s = i + BATCH * 5;
     await sql`
       INSERT INTO relations (origin_id, source_ref, type, target_ref)
-      SELECT * FROM unnest(${origin.slice(i, s)}::uuid[], ${source.slice(i, s)}::text[], ${type.slice(i, s)}::text[], ${target.slice(i, s)}::text[])
-      ON CONFLICT DO NOTHING`.execute(tx);
+      SELECT * FROM unnest(${origin.slice(i, s)}::uuid[], ${source.slice(i, s)}::text[], ${type.slice(i, s)}::text[], ${target.slice(i, s)}::text[])`.execute(tx);
   }
 }
 

@@ -43,16 +43,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX entities_search ON entities USING gin (search)`.execute(db);
   await sql`CREATE INDEX entities_tags ON entities USING gin (tags)`.execute(db);
 
+  // Relation rows are written in bulk on import: one row per declared relation and one per inverse,
+  // de-duplicated per declaring entity (origin) before insertion, so they need no unique index.
   await sql`
     CREATE TABLE relations (
       origin_id uuid NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
-      source_ref text NOT NULL,
+      source_ref text COLLATE "C" NOT NULL,
       type text NOT NULL,
-      target_ref text NOT NULL,
-      PRIMARY KEY (source_ref, type, target_ref, origin_id)
+      target_ref text COLLATE "C" NOT NULL
     )`.execute(db);
+  await sql`CREATE INDEX relations_source ON relations (source_ref)`.execute(db);
   await sql`CREATE INDEX relations_origin ON relations (origin_id)`.execute(db);
-  await sql`CREATE INDEX relations_target ON relations (target_ref)`.execute(db);
 
   await sql`
     CREATE TABLE user_accounts (
