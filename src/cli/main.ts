@@ -1,8 +1,14 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
+import { appAddonsCommand } from './commands/addons.ts';
 import { appsCommand } from './commands/apps.ts';
 import { catalogCommand } from './commands/catalog.ts';
+import { createCommand } from './commands/create.ts';
+import { envsCommand } from './commands/envs.ts';
+import { initCommand } from './commands/init.ts';
 import { contextCommand, loginCommand, whoamiCommand } from './commands/login.ts';
+import { platformCommand } from './commands/platform.ts';
+import { resourcesCommand } from './commands/resources.ts';
 import { teamsCommand } from './commands/teams.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { usersCommand } from './commands/users.ts';
@@ -12,7 +18,7 @@ import { describeError, exitCodeOf } from './output.ts';
 
 const program = new Command('pave')
   .description('Pave, the internal developer platform, from the command line')
-  .version(VERSION, '-V, --version')
+  .version(VERSION, '-V', 'output the version number (also --version, before any command)')
   .option('--context <name>', 'saved context to use (default: $PAVE_CONTEXT, or the current one)')
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for usage)')
@@ -27,11 +33,16 @@ Environment:
   );
 
 program.addCommand(loginCommand());
+program.addCommand(initCommand());
+program.addCommand(createCommand());
 program.addCommand(contextCommand());
 program.addCommand(whoamiCommand());
 program.addCommand(teamsCommand());
 program.addCommand(usersCommand());
-program.addCommand(appsCommand());
+program.addCommand(appsCommand().addCommand(appAddonsCommand()));
+program.addCommand(envsCommand());
+program.addCommand(resourcesCommand());
+program.addCommand(platformCommand());
 program.addCommand(catalogCommand());
 program.addCommand(tokensCommand());
 
@@ -48,8 +59,23 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/**
+ * `--version` is also an option of subcommands (`pave platform templates show X --version 1.2.0`), so the
+ * program only takes it as its own before any command word; there it means -V.
+ */
+function programArgs(argv: string[]): string[] {
+  const args = [...argv];
+  for (let i = 2; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--version') args[i] = '-V';
+    else if (arg === '--context') i++;
+    else if (arg === '--' || !arg.startsWith('-')) break;
+  }
+  return args;
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(programArgs(process.argv));
 } catch (err) {
   for (const line of describeError(err)) process.stderr.write(line + '\n');
   if (process.env.PAVE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Runs the real CLI (`node bin/pave.js …`) with its config in a temp dir; stdin is an empty pipe (not a TTY). */
+/** Runs the real CLI (`node bin/pave.js …`) with its config in a temp dir; stdin is a pipe (not a TTY), empty unless `input` is given. */
 
 export const PAVE_BIN = path.resolve(import.meta.dirname, '../../bin/pave.js');
 
@@ -16,7 +16,7 @@ export interface CliResult {
 
 export interface Cli {
   configDir: string;
-  run(args: string[], opts?: { env?: Record<string, string>; cwd?: string }): Promise<CliResult>;
+  run(args: string[], opts?: { env?: Record<string, string>; cwd?: string; input?: string }): Promise<CliResult>;
   cleanup(): void;
 }
 
@@ -38,7 +38,7 @@ export function cliSandbox(): Cli {
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        child.stdin.end();
+        child.stdin.end(opts.input);
         child.on('error', reject);
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       });

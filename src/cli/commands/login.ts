@@ -1,5 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { Command } from 'commander';
+import type { Me } from '../../contracts/access.ts';
 import { PaveClient } from '../client.ts';
 import { configFile, contextNameFor, loadConfig, normaliseUrl, resolveConnection, saveConfig, tokenPrefix } from '../config.ts';
 import { CliError, fields, render, table } from '../output.ts';
@@ -15,21 +16,30 @@ export function loginCommand(): Command {
       .option('--token <token>', 'API token; "-" reads it from stdin (default $PAVE_TOKEN)')
       .addHelpText('after', '\nThe context is named by the global --context option, or after the server host.'),
   ).action(async (o: OutputOpts & { url?: string; token?: string }, cmd: Command) => {
-    const rawUrl = o.url ?? process.env.PAVE_URL;
-    if (!rawUrl) throw new CliError('--url is required (or set PAVE_URL)', 2);
-    let token = o.token ?? process.env.PAVE_TOKEN;
-    if (token === '-') token = (await text(process.stdin)).trim();
-    if (!token) throw new CliError('--token is required (or set PAVE_TOKEN, or pass --token - and the token on stdin)', 2);
-    const url = normaliseUrl(rawUrl, o.url ? '--url' : 'PAVE_URL');
-    const me = await new PaveClient(url, token).me();
-    const name = cmd.optsWithGlobals<{ context?: string }>().context ?? contextNameFor(url);
-    const config = loadConfig();
-    config.contexts[name] = { url, token, user: me.user.ref };
-    config.current = name;
-    saveConfig(config);
-    const out = { context: name, url, user: me.user.ref, token: tokenPrefix(token), roles: me.roles };
-    await render(o.output, out, () => `Logged in to ${url} as ${me.user.ref} (token ${out.token}); context "${name}" is now current.`);
+    const { me, ...out } = await signIn(o, cmd);
+    await render(o.output, out, () => `Logged in to ${out.url} as ${me.user.ref} (token ${out.token}); context "${out.context}" is now current.`);
   });
+}
+
+/**
+ * Verifies `--url`/`--token` (or $PAVE_URL/$PAVE_TOKEN; `--token -` reads stdin) and saves them as the
+ * context named by the global --context option, or after the server host, which becomes current.
+ * `pave login` and `pave init` sign in with it.
+ */
+export async function signIn(o: { url?: string; token?: string }, cmd: Command): Promise<{ me: Me; context: string; url: string; user: string; token: string; roles: string[] }> {
+  const rawUrl = o.url ?? process.env.PAVE_URL;
+  if (!rawUrl) throw new CliError('--url is required (or set PAVE_URL)', 2);
+  let token = o.token ?? process.env.PAVE_TOKEN;
+  if (token === '-') token = (await text(process.stdin)).trim();
+  if (!token) throw new CliError('--token is required (or set PAVE_TOKEN, or pass --token - and the token on stdin)', 2);
+  const url = normaliseUrl(rawUrl, o.url ? '--url' : 'PAVE_URL');
+  const me = await new PaveClient(url, token).me();
+  const name = cmd.optsWithGlobals<{ context?: string }>().context ?? contextNameFor(url);
+  const config = loadConfig();
+  config.contexts[name] = { url, token, user: me.user.ref };
+  config.current = name;
+  saveConfig(config);
+  return { me, context: name, url, user: me.user.ref, token: tokenPrefix(token), roles: me.roles };
 }
 
 export function contextCommand(): Command {
