@@ -31,22 +31,22 @@ export interface AddOnRequest {
   inputs?: Record<string, unknown> | undefined;
 }
 
+/** The catalog fields of an application (as for POST /applications) plus the golden path it is made from. */
 export interface CreateFromTemplate {
   name: string;
   namespace: string;
   owner: string;
-  title?: string | undefined;
-  description?: string | undefined;
-  tags?: string[] | undefined;
-  links?: { url: string; title?: string | undefined }[] | undefined;
-  lifecycle?: string | undefined;
   template: string;
   templateVersion?: string | undefined;
   inputs?: Record<string, unknown> | undefined;
   addons?: AddOnRequest[] | undefined;
   workload?: Record<string, unknown> | undefined;
   environments?: { name: string; type: string }[] | undefined;
+  annotations?: Record<string, string> | undefined;
+  [catalogField: string]: unknown;
 }
+
+const GOLDEN_FIELDS = new Set(['template', 'templateVersion', 'inputs', 'addons', 'workload', 'environments']);
 
 export interface GoldenPath {
   application: string;
@@ -124,10 +124,10 @@ export class ApplicationService {
     const environments = input.environments ?? [{ name: 'development', type: 'development' }];
     const ref = refOf('application', input.namespace, input.name);
     await this.db.transaction().execute(async (tx) => {
+      const catalogFields = Object.fromEntries(Object.entries(input).filter(([k]) => !GOLDEN_FIELDS.has(k)));
       await this.catalog.createIn(tx, 'application', {
-        name: input.name, namespace: input.namespace, owner: input.owner, title: input.title, description: input.description, tags: input.tags,
-        links: input.links, lifecycle: input.lifecycle ?? 'experimental', type: 'service',
-        annotations: { 'pave.dev/template': `${input.template}@${t.version}` },
+        ...(catalogFields as unknown as Parameters<CatalogService['createIn']>[2]),
+        annotations: { ...input.annotations, 'pave.dev/template': `${input.template}@${t.version}` },
       });
       const entity = await tx.selectFrom('entities').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
       await tx.insertInto('applications').values({ entity_id: entity.id, template: input.template, template_version: t.version, inputs: JSON.stringify(inputs), workload: input.workload ? JSON.stringify(workload) : null }).execute();

@@ -142,3 +142,27 @@ describe('platform as code', () => {
     assert.equal((await s.api('/api/v1/platform/secrets/x', { method: 'PUT', json: { value: 'v' }, headers: { authorization: `Bearer ${token}` } })).status, 403);
   });
 });
+
+describe('catalog fields of an application made from a template', () => {
+  test('are kept beside the golden path (tags, labels, links, relations, lifecycle)', async () => {
+    const res = await create({
+      name: 'rich', templateVersion: '1.0.0', description: 'Has everything', tags: ['node', 'payments'], labels: { tier: 'gold' }, lifecycle: 'production',
+      links: [{ url: 'https://git.example.com/rich', title: 'Repository' }], dependsOn: ['application:default/ledger'], annotations: { 'example.com/x': 'y' },
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const e = (await res.json()) as { description: string; tags: string[]; labels: Record<string, string>; lifecycle: string; links: { url: string }[]; annotations: Record<string, string>; relations: { type: string; targetRef: string }[] };
+    assert.equal(e.description, 'Has everything');
+    assert.deepEqual(e.tags, ['node', 'payments']);
+    assert.deepEqual(e.labels, { tier: 'gold' });
+    assert.equal(e.lifecycle, 'production');
+    assert.equal(e.links[0]!.url, 'https://git.example.com/rich');
+    assert.deepEqual(e.annotations, { 'example.com/x': 'y', 'pave.dev/template': 'node-service@1.0.0' });
+    assert.ok(e.relations.some((r) => r.type === 'dependsOn' && r.targetRef === 'application:default/ledger'));
+    assert.equal((await s.api('/api/v1/applications/rich', { method: 'DELETE' })).status, 204);
+  });
+
+  test('the profile of a team that does not exist is a 404', async () => {
+    assert.equal((await s.api('/api/v1/teams/payments/profile')).status, 200);
+    assert.equal((await s.api('/api/v1/teams/nobody/profile')).status, 404);
+  });
+});

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { isAdmin, type Principal } from '../../access/principal.ts';
 import { NameSchema } from '../../contracts/common.ts';
-import { PatternListSchema, PatternSummarySchema, PlatformObjectListSchema, PlatformSecretListSchema, SecretNameSchema, SecretSetSchema, SyncReportSchema } from '../../contracts/golden.ts';
+import { PatternListSchema, PlatformErrorSchema, PatternSummarySchema, PlatformObjectListSchema, PlatformSecretListSchema, SecretNameSchema, SecretSetSchema, SyncReportSchema } from '../../contracts/golden.ts';
 import { forbidden, notFound } from '../../errors.ts';
+import { refOf } from '../../catalog/model.ts';
 import type { PlatformSecrets } from '../../platform/secrets.ts';
 import { listCurrent } from '../../platform/store.ts';
 import { describeSource, type PlatformSync } from '../../platform/sync.ts';
@@ -47,7 +48,7 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
       method: 'GET', url: '/api/v1/platform/status', operationId: 'platformStatus', summary: 'Where the platform comes from and how its last sync went', tag: 'platform',
       response: {
         status: 200, description: 'Status',
-        schema: z.object({ source: z.string(), lastSync: z.object({ source: z.string(), revision: z.string().nullable(), finishedAt: z.string().nullable(), loaded: z.number(), published: z.number(), errors: z.array(z.unknown()) }).nullable() }),
+        schema: z.object({ source: z.string(), lastSync: z.object({ source: z.string(), revision: z.string().nullable(), finishedAt: z.string().nullable(), loaded: z.number(), published: z.number(), errors: z.array(PlatformErrorSchema) }).nullable() }),
       },
       handler: async () => ({ source: describeSource(sync.source), lastSync: (await sync.lastSync()) ?? null }),
     }),
@@ -68,7 +69,11 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
         status: 200, description: 'The resolved profile',
         schema: z.object({ team: z.string(), profiles: z.array(z.string()), defaultTemplate: z.string().nullable(), environments: z.record(z.string(), z.record(z.string(), z.unknown())) }),
       },
-      handler: ({ params }) => resolveProfile(db, params.name),
+      errors: [404],
+      handler: async ({ params }) => {
+        if (!(await db.selectFrom('entities').select('id').where('ref', '=', refOf('team', 'default', params.name)).executeTakeFirst())) throw notFound(`team ${params.name}`);
+        return resolveProfile(db, params.name);
+      },
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/secrets', operationId: 'listPlatformSecrets', summary: 'Names of platform secrets (never their values)', tag: 'platform',
