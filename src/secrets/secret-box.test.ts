@@ -37,3 +37,9 @@ test('the key comes from PAVE_SECRET_KEY, or from a 0600 file created once in th
   assert.equal(fromEnv.source, 'env');
   assert.throws(() => loadSecretBox({ dataDir: dir, secretKey: 'c2hvcnQ=' }), /32 random bytes/);
 });
+
+test('a data directory that does not exist yet is created for the key', () => {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pave-key-')), 'not', 'yet');
+  const { box } = loadSecretBox({ dataDir: dir });
+  assert.equal(loadSecretBox({ dataDir: dir }).box.decrypt(box.encrypt('x', 'c'), 'c'), 'x');
+});

@@ -120,8 +120,10 @@ describe('several servers on one external PostgreSQL', () => {
   test('two servers starting together migrate once and create one admin', async () => {
     const db = await createTestDatabase();
     try {
-      const env = { PAVE_DATABASE_URL: db.url, PAVE_BOOTSTRAP_TOKEN: 'pave_shared-bootstrap-token-01' };
-      const [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+      // Replicas share the database and the secret key, each with its own data directory.
+      const env = { PAVE_DATABASE_URL: db.url, PAVE_BOOTSTRAP_TOKEN: 'pave_shared-bootstrap-token-01', PAVE_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') };
+      const dirs = [mkdtempSync(path.join(os.tmpdir(), 'pave-replica-')), mkdtempSync(path.join(os.tmpdir(), 'pave-replica-'))] as const;
+      const [a, b] = await Promise.all([startServerProcess({ ...env, PAVE_DATA_DIR: dirs[0] }), startServerProcess({ ...env, PAVE_DATA_DIR: dirs[1] })]);
       try {
         assert.equal((await me(a.url, env.PAVE_BOOTSTRAP_TOKEN)).status, 200);
         assert.equal((await me(b.url, env.PAVE_BOOTSTRAP_TOKEN)).status, 200);
@@ -134,6 +136,7 @@ describe('several servers on one external PostgreSQL', () => {
         assert.equal(migrations.rows[0].n, Object.keys(MIGRATIONS).length);
       } finally {
         await Promise.all([a.stop(), b.stop()]);
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
       }
     } finally {
       await db.drop();
