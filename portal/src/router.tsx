@@ -7,6 +7,8 @@ import { CatalogPage } from './pages/CatalogPage.tsx';
 import { EntityPage } from './pages/EntityPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
+import { TemplatePage } from './pages/TemplatePage.tsx';
+import { TemplatesPage } from './pages/TemplatesPage.tsx';
 import { TeamPage } from './pages/TeamPage.tsx';
 import { TeamsPage } from './pages/TeamsPage.tsx';
 
@@ -23,6 +25,8 @@ export const router = createBrowserRouter([
       { path: 'catalog', element: <CatalogPage /> },
       { path: 'applications', element: <ApplicationsPage /> },
       { path: 'applications/:namespace/:name', element: <ApplicationPage /> },
+      { path: 'templates', element: <TemplatesPage /> },
+      { path: 'templates/:name', element: <TemplatePage /> },
       { path: 'teams', element: <TeamsPage /> },
       { path: 'teams/:namespace/:name', element: <TeamPage /> },
       { path: 'entities/:kind/:namespace/:name', element: <EntityPage /> },

@@ -16,8 +16,39 @@ import type {
   UserUpdate,
 } from '../../../src/contracts/catalog.ts';
 import type { Page, Problem } from '../../../src/contracts/common.ts';
+import type {
+  AddOnRequestSchema,
+  ApplyResultView,
+  ENVIRONMENT_TYPES,
+  EnvironmentCreateSchema,
+  GoldenPath,
+  PatternSummary,
+  PlanView,
+  Resource,
+  ResourceEventView,
+} from '../../../src/contracts/golden.ts';
+import type { z } from 'zod';
 
 export type { Entity, EntityKind, Me, Page, Problem };
+export type { ApplyResultView, GoldenPath, PatternSummary, PlanView, Resource, ResourceEventView };
+/** One typed input of a template or add-on, as the server describes it for forms. */
+export type InputField = PatternSummary['fields'][number];
+export type PlanItem = PlanView['items'][number];
+export type ResourceStatus = Resource['status'];
+export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
+export type AddOnAttach = z.input<typeof AddOnRequestSchema>;
+export type EnvironmentCreate = z.input<typeof EnvironmentCreateSchema>;
+// The next two are declared inline by their routes (src/http/routes/platform.ts), not in src/contracts.
+export interface PlatformStatus {
+  source: string;
+  lastSync: { source: string; revision: string | null; finishedAt: string | null; loaded: number; published: number; errors: unknown[] } | null;
+}
+export interface TeamProfile {
+  team: string;
+  profiles: string[];
+  defaultTemplate: string | null;
+  environments: Record<string, Record<string, unknown>>;
+}
 
 export class ApiError extends Error {
   readonly status: number;
@@ -43,6 +74,7 @@ export interface Versioned<T> {
 
 interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  accept?: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   ifMatch?: string;
@@ -71,7 +103,7 @@ export interface ApiClientOptions {
 
 export function createApiClient({ token, onUnauthorized, baseUrl = '' }: ApiClientOptions) {
   async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
-    const headers = new Headers({ accept: 'application/json, application/problem+json' });
+    const headers = new Headers({ accept: opts.accept ?? 'application/json, application/problem+json' });
     if (token) headers.set('authorization', `Bearer ${token}`);
     if (opts.ifMatch) headers.set('if-match', opts.ifMatch);
     if (opts.body !== undefined) headers.set('content-type', 'application/json');
@@ -121,6 +153,30 @@ export function createApiClient({ token, onUnauthorized, baseUrl = '' }: ApiClie
     };
   }
 
+  /** Golden-path routes of one application: add-ons, environments, resources, plan and apply. */
+  function golden(namespace: string, name: string) {
+    const base = `/api/v1/applications/${seg(name)}`;
+    const query = { namespace };
+    const envBase = (env: string) => `${base}/environments/${seg(env)}`;
+    return {
+      get: (signal?: AbortSignal) => json<GoldenPath>(`${base}/golden-path`, { query, signal }),
+      attachAddon: (body: AddOnAttach) => json<GoldenPath>(`${base}/addons`, { method: 'POST', query, body }),
+      detachAddon: (addon: string) => json<GoldenPath>(`${base}/addons/${seg(addon)}`, { method: 'DELETE', query }),
+      createEnvironment: (body: EnvironmentCreate) => json<GoldenPath>(`${base}/environments`, { method: 'POST', query, body }),
+      deleteEnvironment: (env: string) => json<ApplyResultView>(envBase(env), { method: 'DELETE', query }),
+      resources: (env: string, signal?: AbortSignal) => json<{ items: Resource[] }>(`${envBase(env)}/resources`, { query, signal }),
+      plan: (env: string, signal?: AbortSignal) => json<PlanView>(`${envBase(env)}/plan`, { method: 'POST', query, signal }),
+      /**
+       * Applies the environment, streaming progress: `onEvent` gets each resource event as the server
+       * sends it (NDJSON lines), and the promise resolves with the final result.
+       */
+      apply: async (env: string, onEvent: (e: ResourceEventView) => void, signal?: AbortSignal): Promise<ApplyResultView> => {
+        const res = await send(`${envBase(env)}/apply`, { method: 'POST', query, signal, accept: 'application/x-ndjson, application/problem+json' });
+        return readApplyStream(res, onEvent);
+      },
+    };
+  }
+
   return {
     me: (signal?: AbortSignal) => json<Me>('/api/v1/me', { signal }),
     listEntities: (query: EntityListParams = {}, signal?: AbortSignal) => json<Page<Entity>>('/api/v1/entities', { query, signal }),
@@ -129,7 +185,49 @@ export function createApiClient({ token, onUnauthorized, baseUrl = '' }: ApiClie
     teams: collection<TeamCreate, TeamUpdate>('teams'),
     users: collection<UserCreate, UserUpdate>('users'),
     applications: collection<ApplicationCreate, ApplicationUpdate>('applications'),
+    golden,
+    templates: {
+      list: (signal?: AbortSignal) => json<{ items: PatternSummary[] }>('/api/v1/platform/templates', { signal }),
+      get: (name: string, signal?: AbortSignal) => json<PatternSummary>(`/api/v1/platform/templates/${seg(name)}`, { signal }),
+    },
+    addons: {
+      list: (signal?: AbortSignal) => json<{ items: PatternSummary[] }>('/api/v1/platform/addons', { signal }),
+      get: (name: string, signal?: AbortSignal) => json<PatternSummary>(`/api/v1/platform/addons/${seg(name)}`, { signal }),
+    },
+    platformStatus: (signal?: AbortSignal) => json<PlatformStatus>('/api/v1/platform/status', { signal }),
+    teamProfile: (team: string, signal?: AbortSignal) => json<TeamProfile>(`/api/v1/teams/${seg(team)}/profile`, { signal }),
   };
+}
+
+type StreamLine = { event: ResourceEventView } | { result: ApplyResultView } | { error: Problem };
+
+/** Reads an NDJSON apply stream line by line; a `{"error": problem}` line becomes an ApiError. */
+async function readApplyStream(res: Response, onEvent: (e: ResourceEventView) => void): Promise<ApplyResultView> {
+  if (!res.body) throw new ApiError(res.status, 'The server sent no progress stream.', null);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let result: ApplyResultView | null = null;
+  const handle = (line: string): ApplyResultView | null => {
+    if (!line.trim()) return null;
+    const msg = JSON.parse(line) as StreamLine;
+    if ('error' in msg) throw new ApiError(msg.error.status, msg.error.detail ?? msg.error.title, msg.error);
+    if ('result' in msg) return msg.result;
+    onEvent(msg.event);
+    return null;
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      result = handle(buffer.slice(0, nl)) ?? result;
+      buffer = buffer.slice(nl + 1);
+    }
+  }
+  result = handle(buffer) ?? result;
+  if (!result) throw new ApiError(0, 'The progress stream ended before the apply finished. Refresh to see where it got to.', null);
+  return result;
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { EntityKind } from '../api/client.ts';
 import { ApiError } from '../api/client.ts';
 import { KIND_LABELS } from '../api/refs.ts';
@@ -8,8 +9,8 @@ import { Loading } from './Loading.tsx';
 import { ProblemAlert } from './ProblemAlert.tsx';
 import { TeamView } from './TeamView.tsx';
 
-/** Loads an entity and shows its page; loading, not found and other errors included. */
-export function EntityDetails({ kind, namespace, name }: { kind: EntityKind; namespace: string; name: string }) {
+/** Loads an entity and shows its page; loading, not found and other errors included. `extra` goes on the page once the entity is loaded. */
+export function EntityDetails({ kind, namespace, name, extra }: { kind: EntityKind; namespace: string; name: string; extra?: ReactNode }) {
   const entity = useEntity(kind, namespace, name);
   if (entity.status === 'loading') return <Loading label={`Loading ${KIND_LABELS[kind].one.toLowerCase()} ${name}`} />;
   if (entity.status === 'error') {
@@ -18,5 +19,5 @@ export function EntityDetails({ kind, namespace, name }: { kind: EntityKind; nam
     }
     return <ProblemAlert error={entity.error} title={`The ${KIND_LABELS[kind].one.toLowerCase()} could not be loaded`} onRetry={entity.reload} />;
   }
-  return kind === 'team' ? <TeamView team={entity.data} /> : <EntityView entity={entity.data} />;
+  return kind === 'team' ? <TeamView team={entity.data} /> : <EntityView entity={entity.data} extra={extra} />;
 }

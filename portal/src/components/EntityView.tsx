@@ -1,4 +1,5 @@
 import { Grid, Group, Stack } from '@mantine/core';
+import type { ReactNode } from 'react';
 import type { Entity } from '../api/client.ts';
 import { displayName } from '../api/refs.ts';
 import { EntityAbout } from './EntityAbout.tsx';
@@ -17,7 +18,7 @@ export function crumbsFor(entity: Entity): Crumb[] {
 }
 
 /** The page of an application, user, system, domain, API or resource. */
-export function EntityView({ entity }: { entity: Entity }) {
+export function EntityView({ entity, extra }: { entity: Entity; extra?: ReactNode }) {
   const relations = entity.relations ?? [];
   return (
     <>
@@ -50,6 +51,7 @@ export function EntityView({ entity }: { entity: Entity }) {
             </Section>
           </Grid.Col>
         </Grid>
+        {extra}
         <Section title="Relations graph">
           <RelationGraphLazy entity={entity} />
         </Section>

@@ -4,6 +4,7 @@ import { Link, useLocation } from 'react-router';
 const ITEMS = [
   { label: 'Catalog', to: '/catalog', description: 'Everything in the catalog', also: ['/entities/'] },
   { label: 'Applications', to: '/applications', description: 'Services, websites, libraries', also: [] },
+  { label: 'Templates', to: '/templates', description: 'Golden paths and add-ons', also: [] },
   { label: 'Teams', to: '/teams', description: 'Who owns what', also: [] },
 ];
 

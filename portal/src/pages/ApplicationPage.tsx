@@ -1,7 +1,9 @@
 import { useParams } from 'react-router';
 import { EntityDetails } from '../components/EntityDetails.tsx';
+import { GoldenPathSection } from '../components/golden/GoldenPathSection.tsx';
 
+/** An application; for one made from a template, also its golden path, environments and resources. */
 export function ApplicationPage() {
   const { namespace = 'default', name = '' } = useParams();
-  return <EntityDetails key={`${namespace}/${name}`} kind="application" namespace={namespace} name={name} />;
+  return <EntityDetails key={`${namespace}/${name}`} kind="application" namespace={namespace} name={name} extra={<GoldenPathSection namespace={namespace} name={name} />} />;
 }
