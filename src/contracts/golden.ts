@@ -188,3 +188,21 @@ export const PlatformSecretSchema = z.object({ name: z.string(), updatedAt: z.st
 export const PlatformSecretListSchema = z.object({ items: z.array(PlatformSecretSchema) });
 export const SecretNameSchema = z.string().regex(/^[a-z0-9]+([-_.][a-z0-9]+)*$/, 'must be lowercase letters, digits and single "-", "_" or "." between them').max(100);
 export const SecretSetSchema = z.strictObject({ value: z.string().min(1).max(10_000) });
+
+export const PlatformStatusSchema = z.object({
+  source: z.string(),
+  lastSync: z
+    .object({ source: z.string(), revision: z.string().nullable(), finishedAt: z.string().nullable(), loaded: z.number(), published: z.number(), errors: z.array(PlatformErrorSchema) })
+    .nullable(),
+});
+export type PlatformStatus = z.infer<typeof PlatformStatusSchema>;
+
+export const TeamProfileViewSchema = z
+  .object({
+    team: z.string(),
+    profiles: z.array(z.string()).describe('the profiles merged, default first'),
+    defaultTemplate: z.string().nullable(),
+    environments: z.record(z.string(), z.record(z.string(), z.unknown())).describe('per environment type: runtime, replicas, cpu, memory, port, healthPath, …'),
+  })
+  .meta({ id: 'TeamProfile' });
+export type TeamProfileView = z.infer<typeof TeamProfileViewSchema>;

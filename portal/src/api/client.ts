@@ -38,17 +38,8 @@ export type ResourceStatus = Resource['status'];
 export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
 export type AddOnAttach = z.input<typeof AddOnRequestSchema>;
 export type EnvironmentCreate = z.input<typeof EnvironmentCreateSchema>;
-// The next two are declared inline by their routes (src/http/routes/platform.ts), not in src/contracts.
-export interface PlatformStatus {
-  source: string;
-  lastSync: { source: string; revision: string | null; finishedAt: string | null; loaded: number; published: number; errors: unknown[] } | null;
-}
-export interface TeamProfile {
-  team: string;
-  profiles: string[];
-  defaultTemplate: string | null;
-  environments: Record<string, Record<string, unknown>>;
-}
+import type { PlatformStatus, TeamProfileView as TeamProfile } from '../../../src/contracts/golden.ts';
+export type { PlatformStatus, TeamProfile };
 
 export class ApiError extends Error {
   readonly status: number;

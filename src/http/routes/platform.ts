@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isAdmin, type Principal } from '../../access/principal.ts';
 import { NameSchema } from '../../contracts/common.ts';
-import { PatternListSchema, PlatformErrorSchema, PatternSummarySchema, PlatformObjectListSchema, PlatformSecretListSchema, SecretNameSchema, SecretSetSchema, SyncReportSchema } from '../../contracts/golden.ts';
+import { PatternListSchema, PlatformStatusSchema, TeamProfileViewSchema, PatternSummarySchema, PlatformObjectListSchema, PlatformSecretListSchema, SecretNameSchema, SecretSetSchema, SyncReportSchema } from '../../contracts/golden.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { refOf } from '../../catalog/model.ts';
 import type { PlatformSecrets } from '../../platform/secrets.ts';
@@ -46,10 +46,7 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/status', operationId: 'platformStatus', summary: 'Where the platform comes from and how its last sync went', tag: 'platform',
-      response: {
-        status: 200, description: 'Status',
-        schema: z.object({ source: z.string(), lastSync: z.object({ source: z.string(), revision: z.string().nullable(), finishedAt: z.string().nullable(), loaded: z.number(), published: z.number(), errors: z.array(PlatformErrorSchema) }).nullable() }),
-      },
+      response: { status: 200, description: 'Status', schema: PlatformStatusSchema },
       handler: async () => ({ source: describeSource(sync.source), lastSync: (await sync.lastSync()) ?? null }),
     }),
     ...patternRoutes('Template', 'templates'),
@@ -65,10 +62,7 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
     defineRoute({
       method: 'GET', url: '/api/v1/teams/:name/profile', operationId: 'getTeamProfile', summary: "A team's defaults per environment type (its profile over the default one)", tag: 'teams',
       params: z.strictObject({ name: NameSchema }),
-      response: {
-        status: 200, description: 'The resolved profile',
-        schema: z.object({ team: z.string(), profiles: z.array(z.string()), defaultTemplate: z.string().nullable(), environments: z.record(z.string(), z.record(z.string(), z.unknown())) }),
-      },
+      response: { status: 200, description: 'The resolved profile', schema: TeamProfileViewSchema },
       errors: [404],
       handler: async ({ params }) => {
         if (!(await db.selectFrom('entities').select('id').where('ref', '=', refOf('team', 'default', params.name)).executeTakeFirst())) throw notFound(`team ${params.name}`);
