@@ -5,7 +5,7 @@ import { getEntity } from '../catalog/repository.ts';
 import type { Entity } from '../contracts/catalog.ts';
 import type { FieldError } from '../contracts/common.ts';
 import { conflict, notFound, PaveError, preconditionFailed, validationError } from '../errors.ts';
-import { SECRET_MASK, type Drift, type Resource } from '../contracts/golden.ts';
+import { SECRET_MASK, type Drift, type Resource, type Variables } from '../contracts/golden.ts';
 import { validateInputs } from '../platform/inputs.ts';
 import { expandInputs, PlaceholderError } from '../platform/placeholders.ts';
 import type { AddOn, Template } from '../platform/schema.ts';
@@ -15,6 +15,7 @@ import { GraphError, topologicalOrder } from '../resources/graph.ts';
 import type { ApplyResult, EnvironmentContext, Plan, ResourceEvent } from '../resources/types.ts';
 import type { Db } from '../store/db.ts';
 import type { Database, EnvironmentRow } from '../store/schema.ts';
+import { resolveWorkload, WorkloadResolveError } from '../workloads/placeholders.ts';
 import { validateScore, type ScoreWorkload } from '../workloads/score.ts';
 import { desiredGraph, DesiredGraphError, workloadFromTemplate, type AttachedAddOn, type DesiredGraph } from './desired.ts';
 
@@ -215,6 +216,42 @@ export class ApplicationService {
       definition: r.row.definition, definitionVersion: r.row.definition_version, driver: r.row.driver, error: r.row.error, attempts: r.row.attempts,
       updatedAt: new Date(r.row.updated_at).toISOString(),
     }));
+  }
+
+  /**
+   * The environment variables each container gets in an environment: the workload's own, over the
+   * add-ons' (e.g. DATABASE_URL), with every `${resources.*}` resolved from the provisioned outputs.
+   * 409 while a resource they use is not ready.
+   */
+  async variables(ref: string, envName: string, reveal: boolean): Promise<Variables> {
+    const r = await this.record(ref);
+    const { env, graph } = await this.target(ref, envName);
+    const { workload } = await this.workloadOf(r);
+    const records = await this.engine.list(env.id);
+    const notReady = graph.resources.filter((d) => records.find((x) => x.row.name === d.name)?.row.status !== 'ready').map((d) => d.name);
+    if (notReady.length) throw conflict(`resources ${notReady.join(', ')} of ${ref} in ${envName} are not provisioned yet; apply the environment first`);
+    const effective: ScoreWorkload = {
+      ...workload,
+      resources: { ...Object.fromEntries(graph.resources.map((d) => [d.name, { type: d.type }])), ...workload.resources },
+      containers: Object.fromEntries(Object.entries(workload.containers).map(([name, c]) => [name, { ...c, variables: { ...graph.variables, ...c.variables } }])),
+    };
+    let resolved;
+    try {
+      resolved = resolveWorkload(effective, { resources: Object.fromEntries(records.map((x) => [x.row.name, x.outputs])) }, Object.fromEntries(records.map((x) => [x.row.name, x.secretOutputs])));
+    } catch (err) {
+      if (err instanceof WorkloadResolveError) throw conflict(err.message);
+      throw err;
+    }
+    const secret = new Set(resolved.secretVariables.map((v) => `${v.container}/${v.name}`));
+    return {
+      containers: Object.fromEntries(
+        Object.entries(resolved.workload.containers).map(([name, c]) => [
+          name,
+          Object.fromEntries(Object.entries(c.variables ?? {}).map(([k, v]) => [k, !reveal && secret.has(`${name}/${k}`) ? SECRET_MASK : v])),
+        ]),
+      ),
+      secretVariables: resolved.secretVariables,
+    };
   }
 
   /** Drift of every managed application's resources (optionally one application and/or environment). */

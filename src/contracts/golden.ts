@@ -206,3 +206,11 @@ export const TeamProfileViewSchema = z
   })
   .meta({ id: 'TeamProfile' });
 export type TeamProfileView = z.infer<typeof TeamProfileViewSchema>;
+
+export const VariablesSchema = z
+  .object({
+    containers: z.record(z.string(), z.record(z.string(), z.string())).describe(`per container: its environment variables, resolved from resource outputs (secret ones shown as ${SECRET_MASK} unless revealed)`),
+    secretVariables: z.array(z.object({ container: z.string(), name: z.string() })),
+  })
+  .meta({ id: 'Variables' });
+export type Variables = z.infer<typeof VariablesSchema>;

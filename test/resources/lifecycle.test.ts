@@ -74,6 +74,23 @@ describe('an application made from a template, with add-ons', () => {
     assert.ok(!JSON.stringify(row.outputs).includes(password));
   });
 
+  test('outputs are wired into the workload as environment variables; the DATABASE_URL really connects', async () => {
+    const masked = await json<{ containers: Record<string, Record<string, string>>; secretVariables: { container: string; name: string }[] }>(await s.api('/api/v1/applications/shop/environments/development/variables'));
+    const web = masked.containers.web!;
+    assert.equal(web.PORT, '8080');
+    assert.equal(web.DATABASE_URL, '********');
+    assert.ok(masked.secretVariables.some((v) => v.container === 'web' && v.name === 'DATABASE_URL'));
+    assert.ok(!masked.secretVariables.some((v) => v.name === 'PGHOST'), 'non-secret outputs are not secret');
+    const revealed = await json<{ containers: Record<string, Record<string, string>> }>(await s.api('/api/v1/applications/shop/environments/development/variables?reveal=true'));
+    const url = revealed.containers.web!.DATABASE_URL!;
+    assert.match(url, new RegExp(`/${dbName}$`));
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('CREATE TABLE orders (id int primary key)');
+    assert.equal((await c.query('SELECT current_user AS u')).rows[0].u, new URL(url).username);
+    await c.end();
+  });
+
   test('applying again creates nothing and calls no driver', async () => {
     const before_ = await s.store.db.selectFrom('resources').select(['attempts', 'updated_at']).where('name', '=', 'db').executeTakeFirstOrThrow();
     const res = await apply('shop');

@@ -13,6 +13,7 @@ import {
   GoldenPathSchema,
   PlanSchema,
   ResourceListSchema,
+  VariablesSchema,
 } from '../../contracts/golden.ts';
 import { conflict, forbidden } from '../../errors.ts';
 import { streamWork, wantsStream, NDJSON } from '../ndjson.ts';
@@ -70,6 +71,16 @@ export function goldenRoutes(apps: ApplicationService): Route[] {
         const reveal = query.reveal === 'true';
         if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret outputs');
         return { items: await apps.resources(ref(query.namespace, params.name), params.env, reveal) };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: `${base}/environments/:env/variables`, operationId: 'getVariables', summary: 'Environment variables of each container, wired from resource outputs', tag: 'resources',
+      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins)') }), errors: [403, 404, 409],
+      response: { status: 200, description: 'Variables per container (secret ones masked)', schema: VariablesSchema },
+      handler: async ({ params, query, principal }) => {
+        const reveal = query.reveal === 'true';
+        if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret values');
+        return apps.variables(ref(query.namespace, params.name), params.env, reveal);
       },
     }),
     defineRoute({
