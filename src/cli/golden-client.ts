@@ -16,6 +16,7 @@ import type {
   Resource,
   ResourceEventView,
   SyncReportView,
+  Variables,
 } from '../contracts/golden.ts';
 import { ApiError, type PaveClient } from './client.ts';
 
@@ -171,14 +172,18 @@ export class GoldenClient {
    * Applies an environment, calling `onEvent` for each progress event as it arrives. A server that
    * answers with plain JSON instead of a stream still works: its events are replayed at the end.
    */
-  apply(app: AppRef, env: string, onEvent?: OnEvent): Promise<ApplyResultView> {
-    return this.streamed('POST', `${base(app)}/environments/${enc(env)}/apply`, app, onEvent);
+  apply(app: AppRef, env: string, onEvent?: OnEvent, opts: { refresh?: boolean } = {}): Promise<ApplyResultView> {
+    return this.streamed('POST', `${base(app)}/environments/${enc(env)}/apply`, app, onEvent, opts.refresh ? { refresh: 'true' } : {});
+  }
+
+  variables(app: AppRef, env: string, reveal = false): Promise<Variables> {
+    return this.api.json('GET', `${base(app)}/environments/${enc(env)}/variables`, { query: { namespace: app.namespace, reveal: reveal ? 'true' : undefined } });
   }
 
   /** Resource work that reports progress: NDJSON events then a result, or plain JSON whose events are replayed. */
-  private async streamed(method: string, path: string, app: AppRef, onEvent: OnEvent = () => {}): Promise<ApplyResultView> {
+  private async streamed(method: string, path: string, app: AppRef, onEvent: OnEvent = () => {}, query: Record<string, string> = {}): Promise<ApplyResultView> {
     const res = await this.api.send(method, path, {
-      query: { namespace: app.namespace },
+      query: { namespace: app.namespace, ...query },
       headers: { accept: `${NDJSON}, application/json, application/problem+json` },
       timeoutMs: LONG_TIMEOUT_MS,
     });

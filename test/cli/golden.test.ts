@@ -203,6 +203,21 @@ describe('pave golden paths', { concurrency: false }, () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stdout, new RegExp(`^${app}\\s+development\\s+db\\s+postgres\\s+missing\\s`, 'm'));
     assert.match(r.stdout, /1 of 2 resources are not in sync\./);
+
+    r = await cli.run(['resources', 'apply', app, '--env', 'development', '--refresh']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /db \(postgres\) provisioning/);
+    r = await cli.run(['resources', 'check', '--app', app]);
+    assert.equal(r.code, 0, 'the refresh re-provisioned the dropped database');
+  });
+
+  test('resources vars: the wired environment variables, secrets masked', async () => {
+    const r = await cli.run(['resources', 'vars', app, '--env', 'development', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const vars = JSON.parse(r.stdout) as { containers: Record<string, Record<string, string>> };
+    const web = Object.values(vars.containers)[0]!;
+    assert.equal(web.DATABASE_URL, '********');
+    assert.equal(web.PGHOST, '127.0.0.1');
   });
 
   test('envs: create and apply a preview; a failed delete exits 1 with the failures; then delete removes everything', async () => {

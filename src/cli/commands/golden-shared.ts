@@ -16,11 +16,11 @@ export const appRef = (arg: string, namespace?: string): AppRef => splitName(arg
 export const appLabel = (app: AppRef) => (app.namespace === 'default' ? app.name : `${app.namespace}/${app.name}`);
 
 /** Applies an environment with live progress on stderr, one line per event. */
-export async function applyWithProgress(golden: GoldenClient, app: AppRef, env: string): Promise<ApplyResultView> {
+export async function applyWithProgress(golden: GoldenClient, app: AppRef, env: string, opts: { refresh?: boolean } = {}): Promise<ApplyResultView> {
   info(`Applying ${env} of ${appLabel(app)}…`);
   const progress = progressPrinter();
   try {
-    return await golden.apply(app, env, (e, live) => progress.event(e, live));
+    return await golden.apply(app, env, (e, live) => progress.event(e, live), opts);
   } finally {
     progress.end();
   }

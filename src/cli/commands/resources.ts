@@ -39,18 +39,30 @@ export function resourcesCommand(): Command {
     await render(o.output, plan, () => planText(plan, `${o.env} of ${appLabel(app)}`));
   });
 
-  envCommand(group, 'apply', 'Provision, update and delete resources until they match the application (exit code 1 when one fails)').action(
-    async (arg: string, o: EnvOpts, cmd: Command) => {
+  envCommand(group, 'vars', 'Environment variables of each container, wired from the resources (secret ones masked)')
+    .option('--reveal', 'show secret values (admins)')
+    .action(async (arg: string, o: EnvOpts & { reveal?: boolean }, cmd: Command) => {
+      const app = appRef(arg, o.namespace);
+      const vars = await goldenFor(cmd).variables(app, o.env, o.reveal === true);
+      await render(o.output, vars, () =>
+        Object.entries(vars.containers)
+          .map(([container, v]) => [`${container}:`, table(['NAME', 'VALUE'], Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))].join('\n'))
+          .join('\n\n'),
+      );
+    });
+
+  envCommand(group, 'apply', 'Provision, update and delete resources until they match the application (exit code 1 when one fails)')
+    .option('--refresh', 'check unchanged resources with their drivers and provision again what drifted')
+    .action(async (arg: string, o: EnvOpts & { refresh?: boolean }, cmd: Command) => {
       const app = appRef(arg, o.namespace);
       const golden = goldenFor(cmd);
-      const result = await applyWithProgress(golden, app, o.env);
+      const result = await applyWithProgress(golden, app, o.env, { refresh: o.refresh === true });
       const { items } = await golden.resources(app, o.env);
       await render(o.output, { ...result, resources: items }, () =>
         [`${result.ok ? 'Applied' : 'Applied with failures'} ${o.env} of ${appLabel(app)}: ${applySummary(result)}.`, ...(items.length ? ['', resourceTable(items)] : [])].join('\n'),
       );
       reportFailures(result);
-    },
-  );
+    });
 
   withOutput(
     group
