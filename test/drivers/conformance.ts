@@ -158,3 +158,23 @@ export function driverConformance<I>(driver: Driver<I>, opts: ConformanceOptions
     });
   });
 }
+
+/**
+ * Two applications' resources of one driver, provisioned before the tests of the calling suite and
+ * deleted after them: the fixture of every least-privilege test (what `a` may do to `b`'s).
+ */
+export function twoTenants<I>(driver: Driver<I>, type: string, inputs: I) {
+  const t = {
+    a: driverCalls(driver, identity(type, 'a'), { inputs, dataDir: '/nonexistent' }),
+    b: driverCalls(driver, identity(type, 'b'), { inputs, dataDir: '/nonexistent' }),
+    ra: undefined as unknown as ProvisionResult,
+    rb: undefined as unknown as ProvisionResult,
+  };
+  before(async () => {
+    [t.ra, t.rb] = await Promise.all([t.a.provision(null), t.b.provision(null)]);
+  });
+  after(async () => {
+    await Promise.all([t.a.delete(t.ra?.state ?? null), t.b.delete(t.rb?.state ?? null)]);
+  });
+  return t;
+}

@@ -1,11 +1,12 @@
 import { Text } from '@mantine/core';
-import { Background, Controls, ReactFlow, type Edge } from '@xyflow/react';
+import { type Edge } from '@xyflow/react';
 import { useMemo } from 'react';
 import { useNavigate } from 'react-router';
 import type { Entity } from '../api/client.ts';
 import { compareRelationTypes, displayName, entityPath, parseRef, refDisplayName, relationLabel } from '../api/refs.ts';
 import { GraphNode, NODE_WIDTH, type EntityGraphNode } from './GraphNode.tsx';
 import { ringPositions } from './graphLayout.ts';
+import { ReadOnlyGraph } from './ReadOnlyGraph.tsx';
 
 const NODE_W = NODE_WIDTH;
 const NODE_H = 56;
@@ -93,38 +94,21 @@ export function RelationGraph({ entity }: { entity: Entity }) {
     );
   }
   return (
-    <figure style={{ margin: 0 }}>
-      <div style={{ height: nodes.length > 11 ? 640 : 460, border: '1px solid var(--mantine-color-gray-3)', borderRadius: 8 }} data-testid="relations-graph">
-        <ReactFlow
-          key={entity.ref}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          fitView
-          fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
-          minZoom={0.2}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          nodesFocusable={false}
-          edgesFocusable={false}
-          elementsSelectable={false}
-          zoomOnScroll={false}
-          preventScrolling={false}
-          onNodeClick={(e, node) => {
-            // A click on the node's own link navigates already.
-            if (node.data.href && !(e.target instanceof Element && e.target.closest('a'))) navigate(node.data.href);
-          }}
-          proOptions={{ hideAttribution: false }}
-        >
-          <Background gap={24} color="var(--mantine-color-gray-3)" />
-          <Controls showInteractive={false} position="bottom-right" />
-        </ReactFlow>
-      </div>
-      <figcaption>
-        <Text size="xs" c="dimmed" mt={6}>
-          {displayName(entity)} and the {nodes.length - 1} {nodes.length === 2 ? 'entity' : 'entities'} it relates to. Select one to open its page; dashed ones are not in the catalog.
-        </Text>
-      </figcaption>
-    </figure>
+    <ReadOnlyGraph
+      key={entity.ref}
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      height={nodes.length > 11 ? 640 : 460}
+      testId="relations-graph"
+      padding={0.15}
+      maxZoom={1.1}
+      minZoom={0.2}
+      onNodeClick={(e, node) => {
+        // A click on the node's own link navigates already.
+        if (node.data.href && !(e.target instanceof Element && e.target.closest('a'))) navigate(node.data.href);
+      }}
+      caption={`${displayName(entity)} and the ${nodes.length - 1} ${nodes.length === 2 ? 'entity' : 'entities'} it relates to. Select one to open its page; dashed ones are not in the catalog.`}
+    />
   );
 }

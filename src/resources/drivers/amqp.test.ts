@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import amqp from 'amqplib';
-import { driverCalls, driverConformance } from '../../../test/drivers/conformance.ts';
+import { driverCalls, driverConformance, twoTenants } from '../../../test/drivers/conformance.ts';
 import { identity, num, serviceGate, str } from '../../../test/drivers/support.ts';
 import { amqpDriver, amqpName, type AmqpInputs } from './amqp.ts';
 import { DriverError, type ProvisionResult } from './driver.ts';
@@ -68,51 +68,42 @@ driverConformance(amqpDriver, {
 });
 
 describe('amqp driver: least privilege and drift', { skip: skip ?? false, timeout: 30_000 }, () => {
-  const a = driverCalls(amqpDriver, identity('amqp', 'a'), { inputs, dataDir: '/nonexistent' });
-  const b = driverCalls(amqpDriver, identity('amqp', 'b'), { inputs, dataDir: '/nonexistent' });
-  let ra: ProvisionResult;
-  let rb: ProvisionResult;
-
-  before(async () => {
-    [ra, rb] = await Promise.all([a.provision(null), b.provision(null)]);
-  });
-  after(async () => {
-    await Promise.all([a.delete(ra?.state ?? null), b.delete(rb?.state ?? null)]);
-  });
+  const t = twoTenants(amqpDriver, 'amqp', inputs);
+  const { a, b } = t;
 
   test("user A publishes and consumes on its vhost, and is refused on B's vhost and on /", async () => {
-    await canPublishAndConsume(ra.outputs);
-    await assert.rejects(amqp.connect(amqpUrl(ra.outputs, str(rb.outputs.vhost))), VHOST_REFUSED);
-    await assert.rejects(amqp.connect(amqpUrl(ra.outputs, '/')), VHOST_REFUSED);
+    await canPublishAndConsume(t.ra.outputs);
+    await assert.rejects(amqp.connect(amqpUrl(t.ra.outputs, str(t.rb.outputs.vhost))), VHOST_REFUSED);
+    await assert.rejects(amqp.connect(amqpUrl(t.ra.outputs, '/')), VHOST_REFUSED);
     // B's own credentials do open B's vhost: the refusal above is about A, not about the vhost.
-    await canPublishAndConsume(rb.outputs);
+    await canPublishAndConsume(t.rb.outputs);
   });
 
   test('the user has no tags (no management access) and permissions on its own vhost only', async () => {
-    const user = (await (await adminGet(`/users/${encodeURIComponent(str(ra.outputs.username))}`)).json()) as { tags: unknown };
+    const user = (await (await adminGet(`/users/${encodeURIComponent(str(t.ra.outputs.username))}`)).json()) as { tags: unknown };
     assert.deepEqual(user.tags, []);
-    const perms = (await (await adminGet(`/users/${encodeURIComponent(str(ra.outputs.username))}/permissions`)).json()) as { vhost: string }[];
-    assert.deepEqual(perms.map((p) => p.vhost), [ra.outputs.vhost]);
-    const asUser = Buffer.from(`${str(ra.outputs.username)}:${str(ra.outputs.password)}`).toString('base64');
+    const perms = (await (await adminGet(`/users/${encodeURIComponent(str(t.ra.outputs.username))}/permissions`)).json()) as { vhost: string }[];
+    assert.deepEqual(perms.map((p) => p.vhost), [t.ra.outputs.vhost]);
+    const asUser = Buffer.from(`${str(t.ra.outputs.username)}:${str(t.ra.outputs.password)}`).toString('base64');
     assert.equal((await fetch(`${mgmt.origin}/api/overview`, { headers: { authorization: `Basic ${asUser}` } })).status, 401);
   });
 
   test('re-provision after a crash (no state) sets a new password; the old one is refused', async () => {
     const recovered = await a.provision(null);
-    assert.notEqual(recovered.outputs.password, ra.outputs.password);
+    assert.notEqual(recovered.outputs.password, t.ra.outputs.password);
     await canPublishAndConsume(recovered.outputs);
-    await assert.rejects(amqp.connect(amqpUrl(ra.outputs)), REFUSED);
-    ra = recovered;
+    await assert.rejects(amqp.connect(amqpUrl(t.ra.outputs)), REFUSED);
+    t.ra = recovered;
   });
 
   test('check reports narrowed permissions, and provision converges them back', async () => {
-    const name = encodeURIComponent(str(ra.outputs.vhost));
+    const name = encodeURIComponent(str(t.ra.outputs.vhost));
     await adminPut(`/permissions/${name}/${name}`, { configure: '', write: '.*', read: '.*' });
-    const report = await a.check(ra.state, ra.outputs);
+    const report = await a.check(t.ra.state, t.ra.outputs);
     assert.equal(report.status, 'changed');
     assert.ok(report.status === 'changed' && report.differences.some((d) => d.field === 'permissions'));
-    await a.provision(ra.state);
-    assert.deepEqual(await a.check(ra.state, ra.outputs), { status: 'in-sync' });
+    await a.provision(t.ra.state);
+    assert.deepEqual(await a.check(t.ra.state, t.ra.outputs), { status: 'in-sync' });
   });
 
   test('wrong management credentials are a non-retryable DriverError without the password', async () => {

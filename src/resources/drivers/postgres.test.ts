@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { driverCalls, driverConformance } from '../../../test/drivers/conformance.ts';
+import { driverCalls, driverConformance, twoTenants } from '../../../test/drivers/conformance.ts';
 import { identity, num, serviceGate, str } from '../../../test/drivers/support.ts';
 import { DriverError, type ProvisionResult } from './driver.ts';
 import { postgresDriver, postgresName, scramVerifier, type PostgresInputs } from './postgres.ts';
@@ -66,32 +66,23 @@ driverConformance(postgresDriver, {
 });
 
 describe('postgres driver: least privilege and drift', { skip: skip ?? false, timeout: 30_000 }, () => {
-  const a = driverCalls(postgresDriver, identity('postgres', 'a'), { inputs, dataDir: '/nonexistent' });
-  const b = driverCalls(postgresDriver, identity('postgres', 'b'), { inputs, dataDir: '/nonexistent' });
-  let ra: ProvisionResult;
-  let rb: ProvisionResult;
-
-  before(async () => {
-    [ra, rb] = await Promise.all([a.provision(null), b.provision(null)]);
-  });
-  after(async () => {
-    await Promise.all([a.delete(ra?.state ?? null), b.delete(rb?.state ?? null)]);
-  });
+  const t = twoTenants(postgresDriver, 'postgres', inputs);
+  const { a, b } = t;
 
   test('names derive from the uid: lower case, ≤ 63 characters, output as name, database and username', () => {
-    const name = str(ra.outputs.name);
+    const name = str(t.ra.outputs.name);
     assert.match(name, /^pv_[a-z0-9_]+_[0-9a-f]{8}$/);
     assert.ok(name.length <= 63);
-    assert.equal(ra.outputs.database, name);
-    assert.equal(ra.outputs.username, name);
+    assert.equal(t.ra.outputs.database, name);
+    assert.equal(t.ra.outputs.username, name);
     assert.equal(postgresName('x'.repeat(200)).length, 63);
     assert.notEqual(postgresName('shop.dev.db'), postgresName('shop-dev-db'));
-    assert.ok(str(ra.outputs.password).length >= 32, 'password from 24+ random bytes');
+    assert.ok(str(t.ra.outputs.password).length >= 32, 'password from 24+ random bytes');
   });
 
   test("an application's credentials create tables in its database, and cannot connect to another application's database", async () => {
-    await canUseOwnDatabase(ra.outputs);
-    const c = appClient(ra.outputs, str(rb.outputs.database));
+    await canUseOwnDatabase(t.ra.outputs);
+    const c = appClient(t.ra.outputs, str(t.rb.outputs.database));
     await assert.rejects(c.connect(), (err: { code?: string; message: string }) => {
       assert.equal(err.code, '42501');
       assert.match(err.message, /permission denied for database/);
@@ -100,7 +91,7 @@ describe('postgres driver: least privilege and drift', { skip: skip ?? false, ti
   });
 
   test('PUBLIC has no CONNECT on the database and no CREATE on its public schema, which the role owns', async () => {
-    const name = str(ra.outputs.name);
+    const name = str(t.ra.outputs.name);
     const publicConnect = await asAdmin(async (c) => (await c.query<{ ok: boolean }>(`SELECT has_database_privilege('public', $1, 'CONNECT') AS ok`, [name])).rows[0]?.ok);
     assert.equal(publicConnect, false);
     const u = new URL(ADMIN_URL);
@@ -119,27 +110,27 @@ describe('postgres driver: least privilege and drift', { skip: skip ?? false, ti
 
   test('re-provision after a crash (role exists, no state) sets a new password that works', async () => {
     const recovered = await a.provision(null);
-    assert.notEqual(recovered.outputs.password, ra.outputs.password);
+    assert.notEqual(recovered.outputs.password, t.ra.outputs.password);
     await assertPasswordMatches(str(recovered.outputs.username), str(recovered.outputs.password));
-    ra = recovered;
+    t.ra = recovered;
   });
 
   test('check reports a changed owner, and provision converges it back', async () => {
-    const name = str(ra.outputs.name);
+    const name = str(t.ra.outputs.name);
     await asAdmin((c) => c.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} OWNER TO postgres`));
-    const report = await a.check(ra.state, ra.outputs);
+    const report = await a.check(t.ra.state, t.ra.outputs);
     assert.equal(report.status, 'changed');
     assert.ok(report.status === 'changed' && report.differences.some((d) => d.field === 'owner' && d.actual === 'postgres'));
-    await a.provision(ra.state);
-    assert.deepEqual(await a.check(ra.state, ra.outputs), { status: 'in-sync' });
+    await a.provision(t.ra.state);
+    assert.deepEqual(await a.check(t.ra.state, t.ra.outputs), { status: 'in-sync' });
   });
 
   test('host and port inputs are what applications get', async () => {
-    const r = await a.provision(ra.state, { inputs: { ...inputs, host: 'db.internal', port: 6432 } });
+    const r = await a.provision(t.ra.state, { inputs: { ...inputs, host: 'db.internal', port: 6432 } });
     assert.equal(r.outputs.host, 'db.internal');
     assert.equal(r.outputs.port, 6432);
-    assert.equal(ra.outputs.host, admin.hostname);
-    assert.equal(ra.outputs.port, Number(admin.port || 5432));
+    assert.equal(t.ra.outputs.host, admin.hostname);
+    assert.equal(t.ra.outputs.port, Number(admin.port || 5432));
   });
 
   test('an unreachable server is a retryable DriverError that names the server but never the password', async () => {
@@ -157,6 +148,6 @@ describe('postgres driver: least privilege and drift', { skip: skip ?? false, ti
   test('a cancelled request does not run', async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(a.provision(ra.state, { signal: ac.signal }), /cancelled/);
+    await assert.rejects(a.provision(t.ra.state, { signal: ac.signal }), /cancelled/);
   });
 });

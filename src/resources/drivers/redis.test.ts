@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { driverCalls, driverConformance } from '../../../test/drivers/conformance.ts';
+import { driverCalls, driverConformance, twoTenants } from '../../../test/drivers/conformance.ts';
 import { identity, num, serviceGate, str } from '../../../test/drivers/support.ts';
 import { DriverError, type ProvisionResult } from './driver.ts';
 import { redisDriver, redisName, type RedisInputs } from './redis.ts';
@@ -83,28 +83,19 @@ driverConformance(redisDriver, {
 });
 
 describe('redis driver: least privilege and drift', { skip: skip ?? false, timeout: 30_000 }, () => {
-  const a = driverCalls(redisDriver, identity('redis', 'a'), { inputs, dataDir: '/nonexistent' });
-  const b = driverCalls(redisDriver, identity('redis', 'b'), { inputs, dataDir: '/nonexistent' });
-  let ra: ProvisionResult;
-  let rb: ProvisionResult;
-
-  before(async () => {
-    [ra, rb] = await Promise.all([a.provision(null), b.provision(null)]);
-  });
-  after(async () => {
-    await Promise.all([a.delete(ra?.state ?? null), b.delete(rb?.state ?? null)]);
-  });
+  const t = twoTenants(redisDriver, 'redis', inputs);
+  const { a, b } = t;
 
   test('the prefix is the user name and a colon', () => {
-    assert.equal(ra.outputs.prefix, `${str(ra.outputs.username)}:`);
-    assert.match(str(ra.outputs.username), /^pv_[a-z0-9_]+_[0-9a-f]{8}$/);
+    assert.equal(t.ra.outputs.prefix, `${str(t.ra.outputs.username)}:`);
+    assert.match(str(t.ra.outputs.username), /^pv_[a-z0-9_]+_[0-9a-f]{8}$/);
   });
 
   test("user A reads and writes its own keys, and gets NOPERM on B's keys (also from Lua), FLUSHALL, CONFIG, KEYS, FUNCTION FLUSH and SCRIPT FLUSH", async () => {
-    const pa = str(ra.outputs.prefix);
-    const pb = str(rb.outputs.prefix);
-    await asApp(rb.outputs, (r) => r.set(`${pb}key`, 'b-value'));
-    await asApp(ra.outputs, async (r) => {
+    const pa = str(t.ra.outputs.prefix);
+    const pb = str(t.rb.outputs.prefix);
+    await asApp(t.rb.outputs, (r) => r.set(`${pb}key`, 'b-value'));
+    await asApp(t.ra.outputs, async (r) => {
       assert.equal(await r.set(`${pa}key`, 'a-value'), 'OK');
       assert.equal(await r.get(`${pa}key`), 'a-value');
       await assert.rejects(r.get(`${pb}key`), NOPERM);
@@ -123,41 +114,41 @@ describe('redis driver: least privilege and drift', { skip: skip ?? false, timeo
   });
 
   test("delete removes the user's keys in every database and the user, and leaves another user's keys", async () => {
-    const pa = str(ra.outputs.prefix);
-    const pb = str(rb.outputs.prefix);
-    await asApp(ra.outputs, async (r) => {
+    const pa = str(t.ra.outputs.prefix);
+    const pb = str(t.rb.outputs.prefix);
+    await asApp(t.ra.outputs, async (r) => {
       await r.set(`${pa}one`, '1');
       await r.set(`${pa}two`, '2');
       await r.select(1);
       await r.set(`${pa}in-db1`, '3');
     });
     assert.ok((await keysWithPrefix(pa)).length >= 2);
-    await a.delete(ra.state);
+    await a.delete(t.ra.state);
     assert.deepEqual(await keysWithPrefix(pa), []);
     assert.deepEqual(await keysWithPrefix(pa, 1), []);
     assert.deepEqual(await keysWithPrefix(pb), [`${pb}key`]);
-    assert.equal(await asAdmin((r) => r.call('ACL', 'GETUSER', str(ra.outputs.username))), null);
-    await assert.rejects(asApp(ra.outputs, (r) => r.ping()), /WRONGPASS/);
-    ra = await a.provision(null);
+    assert.equal(await asAdmin((r) => r.call('ACL', 'GETUSER', str(t.ra.outputs.username))), null);
+    await assert.rejects(asApp(t.ra.outputs, (r) => r.ping()), /WRONGPASS/);
+    t.ra = await a.provision(null);
   });
 
   test('re-provision after a crash (user exists, no state) sets a new password; the old one is refused', async () => {
     const recovered = await a.provision(null);
-    assert.notEqual(recovered.outputs.password, ra.outputs.password);
+    assert.notEqual(recovered.outputs.password, t.ra.outputs.password);
     await canUseOwnKeys(recovered.outputs);
-    await assert.rejects(asApp(ra.outputs, (r) => r.ping()), /WRONGPASS/);
-    ra = recovered;
+    await assert.rejects(asApp(t.ra.outputs, (r) => r.ping()), /WRONGPASS/);
+    t.ra = recovered;
   });
 
   test('check reports a widened key pattern, and provision converges it back', async () => {
-    const name = str(ra.outputs.username);
+    const name = str(t.ra.outputs.username);
     await asAdmin((r) => r.call('ACL', 'SETUSER', name, '~*'));
-    const report = await a.check(ra.state, ra.outputs);
+    const report = await a.check(t.ra.state, t.ra.outputs);
     assert.equal(report.status, 'changed');
     assert.ok(report.status === 'changed' && report.differences.some((d) => d.field === 'keys'));
-    await a.provision(ra.state);
-    assert.deepEqual(await a.check(ra.state, ra.outputs), { status: 'in-sync' });
-    await asApp(ra.outputs, (r) => assert.rejects(r.get(`${str(rb.outputs.prefix)}key`), NOPERM));
+    await a.provision(t.ra.state);
+    assert.deepEqual(await a.check(t.ra.state, t.ra.outputs), { status: 'in-sync' });
+    await asApp(t.ra.outputs, (r) => assert.rejects(r.get(`${str(t.rb.outputs.prefix)}key`), NOPERM));
   });
 
   test('wrong admin credentials are a DriverError without the password', async () => {

@@ -1,7 +1,7 @@
-import { Text } from '@mantine/core';
-import { Background, Controls, MarkerType, ReactFlow, type Edge } from '@xyflow/react';
+import { MarkerType, type Edge } from '@xyflow/react';
 import { useMemo } from 'react';
 import type { LiveResource } from './liveResources.ts';
+import { ReadOnlyGraph } from '../ReadOnlyGraph.tsx';
 import { RESOURCE_NODE_HEIGHT, RESOURCE_NODE_WIDTH, ResourceNode, type ResourceGraphNode } from './ResourceNode.tsx';
 
 const nodeTypes = { resource: ResourceNode };
@@ -61,34 +61,17 @@ export function ResourceGraph({ resources, environment }: { resources: LiveResou
   const { nodes, edges } = useMemo(() => layout(resources), [resources]);
   const height = Math.min(520, Math.max(200, Math.max(...nodes.map((n) => n.position.y)) + RESOURCE_NODE_HEIGHT + 120));
   return (
-    <figure style={{ margin: 0 }}>
-      <div style={{ height, border: '1px solid var(--mantine-color-gray-3)', borderRadius: 8, background: 'white' }} data-testid="resource-graph">
-        <ReactFlow
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          fitView
-          fitViewOptions={{ padding: 0.25, maxZoom: 1 }}
-          minZoom={0.3}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          nodesFocusable={false}
-          edgesFocusable={false}
-          elementsSelectable={false}
-          zoomOnScroll={false}
-          preventScrolling={false}
-          proOptions={{ hideAttribution: false }}
-        >
-          <Background gap={24} color="var(--mantine-color-gray-3)" />
-          <Controls showInteractive={false} position="bottom-right" />
-        </ReactFlow>
-      </div>
-      <figcaption>
-        <Text size="xs" c="dimmed" mt={6}>
-          The {nodes.length} resource{nodes.length === 1 ? '' : 's'} of {environment}
-          {edges.length ? `; arrows point from a resource to the ones that depend on it` : ''}. Green is ready, blue is provisioning, red failed, grey pending.
-        </Text>
-      </figcaption>
-    </figure>
+    <ReadOnlyGraph
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      height={height}
+      testId="resource-graph"
+      background="white"
+      padding={0.25}
+      maxZoom={1}
+      minZoom={0.3}
+      caption={`The ${nodes.length} resource${nodes.length === 1 ? '' : 's'} of ${environment}${edges.length ? '; arrows point from a resource to the ones that depend on it' : ''}. Green is ready, blue is provisioning, red failed, grey pending.`}
+    />
   );
 }
