@@ -28,9 +28,10 @@ export interface UpsertOutcome {
 
 const BATCH = 2000;
 
-const toIso = (d: Date | string) => new Date(d).toISOString();
+/** Timestamps come formatted by PostgreSQL (see ENTITY_SELECT); a Date only from other callers. */
+const toIso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
 
-export function entityView(row: EntityRow, relations?: Relation[]): Entity {
+export function entityView(row: EntityRecord, relations?: Relation[]): Entity {
   return {
     id: row.id,
     ref: row.ref,
@@ -58,8 +59,16 @@ export function entityView(row: EntityRow, relations?: Relation[]): Entity {
 
 const ENTITY_COLUMNS = [
   'id', 'ref', 'kind', 'namespace', 'name', 'title', 'description', 'type', 'lifecycle', 'owner_ref', 'system_ref',
-  'tags', 'labels', 'annotations', 'links', 'spec', 'source', 'content_hash', 'version', 'created_at', 'updated_at',
+  'tags', 'labels', 'annotations', 'links', 'spec', 'source', 'content_hash', 'version',
 ] as const;
+/**
+ * Entity columns, with the timestamps formatted as ISO 8601 by PostgreSQL: parsing them into Dates and
+ * back was a fifth of a list request's CPU time.
+ */
+const isoUtc = (column: 'created_at' | 'updated_at') => sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(column);
+const ENTITY_SELECT = [...ENTITY_COLUMNS, isoUtc('created_at'), isoUtc('updated_at')] as const;
+/** An entity row as this module reads it: timestamps as ISO strings. */
+export type EntityRecord = Omit<EntityRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
 
 async function replaceRelations(tx: Tx, rows: { id: string; ref: string; inserted: boolean }[], byRef: Map<string, EntityDraft>): Promise<void> {
   if (rows.length === 0) return;
@@ -135,7 +144,7 @@ export async function upsertEntities(tx: Tx, staged: StagedEntity[]): Promise<Up
 }
 
 /** Updates one entity if its version is still `expectedVersion`; 412 otherwise. */
-export async function updateEntity(db: Db, ref: string, expectedVersion: number | undefined, draft: EntityDraft, source: string): Promise<EntityRow> {
+export async function updateEntity(db: Db, ref: string, expectedVersion: number | undefined, draft: EntityDraft, source: string): Promise<EntityRecord> {
   return db.transaction().execute(async (tx) => {
     const current = await tx.selectFrom('entities').select(['id', 'version', 'content_hash']).where('ref', '=', ref).forUpdate().executeTakeFirst();
     if (!current) throw notFound(`entity ${ref}`);
@@ -146,7 +155,7 @@ export async function updateEntity(db: Db, ref: string, expectedVersion: number 
     if (hash !== current.content_hash) {
       await upsertEntities(tx, [{ draft, source }]);
     }
-    return tx.selectFrom('entities').select(ENTITY_COLUMNS).where('ref', '=', ref).executeTakeFirstOrThrow();
+    return tx.selectFrom('entities').select(ENTITY_SELECT).where('ref', '=', ref).executeTakeFirstOrThrow();
   });
 }
 
@@ -161,11 +170,11 @@ export async function deleteEntity(db: Db, ref: string, expectedVersion: number 
   });
 }
 
-export async function findEntity(db: Tx, ref: string): Promise<EntityRow | undefined> {
-  return db.selectFrom('entities').select(ENTITY_COLUMNS).where('ref', '=', ref).executeTakeFirst();
+export async function findEntity(db: Tx, ref: string): Promise<EntityRecord | undefined> {
+  return db.selectFrom('entities').select(ENTITY_SELECT).where('ref', '=', ref).executeTakeFirst();
 }
 
-export async function getEntity(db: Db, ref: string): Promise<EntityRow> {
+export async function getEntity(db: Db, ref: string): Promise<EntityRecord> {
   const row = await findEntity(db, ref);
   if (!row) throw notFound(`entity ${ref}`);
   return row;
@@ -193,8 +202,8 @@ export async function relationsOf(db: Db, ref: string): Promise<Relation[]> {
 }
 
 /** Filtered, searchable, keyset-paginated list ordered by ref. */
-export async function listEntities(db: Db, q: Partial<EntityListQuery> & { limit: number }): Promise<Page<EntityRow>> {
-  let query = db.selectFrom('entities').select(ENTITY_COLUMNS).orderBy('ref').limit(q.limit + 1);
+export async function listEntities(db: Db, q: Partial<EntityListQuery> & { limit: number }): Promise<Page<EntityRecord>> {
+  let query = db.selectFrom('entities').select(ENTITY_SELECT).orderBy('ref').limit(q.limit + 1);
   const kinds = q.kind === undefined ? [] : Array.isArray(q.kind) ? q.kind : [q.kind];
   if (kinds.length) query = query.where('kind', 'in', kinds);
   if (q.namespace) query = query.where('namespace', '=', q.namespace);
@@ -216,7 +225,7 @@ export async function listEntities(db: Db, q: Partial<EntityListQuery> & { limit
 }
 
 /** Every entity matching the filter, in pages, for export. */
-export async function* allEntities(db: Db, q: Partial<EntityListQuery>): AsyncGenerator<EntityRow[]> {
+export async function* allEntities(db: Db, q: Partial<EntityListQuery>): AsyncGenerator<EntityRecord[]> {
   let cursor: string | undefined;
   do {
     const page = await listEntities(db, { ...q, limit: 1000, ...(cursor ? { cursor } : {}) });
