@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--store embedded|external|both] [--entities N]`
+ * `npm run bench:catalog [-- --quick] [--store embedded|external|both] [--entities N]` (also run by `npm run bench`)
  *
  * Generates a deterministic catalog, and for each store starts a server, imports it through the API,
  * measures list/search latency, list throughput, memory and idempotent re-import, checks every answer,
@@ -26,7 +26,7 @@ const TARGETS = {
   listRequestsPerSecond: 1000,
 };
 
-const HELP = `Usage: npm run bench -- [options]
+const HELP = `Usage: npm run bench:catalog -- [options]   (npm run bench runs it too, through bench/all.ts)
   --quick                 10,000 entities (smoke run) unless --entities is given
   --entities N            catalog size (default 100000)
   --store S               embedded | external | both (default both)
@@ -38,7 +38,7 @@ const HELP = `Usage: npm run bench -- [options]
   --pg-url URL            admin URL of the external PostgreSQL (default $PAVE_BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --log-level L           server log level (default warn: per-request info logs are left out of the measurement)
   --wait-quiet S          before each store, wait up to S seconds for other load on the machine to stop (default 120; 0: don't)
-  --priority N            nice value (-20..19) for this process, the server and its embedded PostgreSQL, e.g. -10 to shield
+  --priority=N            nice value (-20..19) for this process, the server and its embedded PostgreSQL, e.g. --priority=-10 to shield
                           the measurements from other work on a shared machine (root only for negative values; default: unchanged)
   --strict                exit 2 when a target is missed (exit 1 is for failed checks and errors)`;
 

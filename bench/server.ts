@@ -394,7 +394,7 @@ export async function startServer(opts: StartOptions): Promise<ServerHandle> {
   const fd = openSync(logFile, 'a');
   // Through nice(1) so that every thread of the server (and the embedded PostgreSQL it forks) gets the priority.
   const argv = [process.execPath, 'src/server/main.ts'];
-  const cmd = opts.priority !== undefined ? ['nice', '-n', String(opts.priority), ...argv] : argv;
+  const cmd = opts.priority !== undefined ? ['nice', '-n', String(opts.priority - os.getPriority()), ...argv] : argv; // nice(1) is relative to ours
   const child = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const pid = child.pid!;
