@@ -5,36 +5,57 @@ import { createLogger } from '../logging.ts';
 import { parsePlatformSource } from '../platform/sync.ts';
 import { builtinDrivers } from '../resources/drivers/index.ts';
 import { loadSecretBox } from '../secrets/secret-box.ts';
-import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM } from '../services.ts';
-import { openStore } from '../store/db.ts';
+import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM, type Services } from '../services.ts';
+import type { FastifyInstance } from 'fastify';
+import { openStore, type Store } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 
 /**
  * `npm start`: opens the store (embedded PostgreSQL in the data directory unless PAVE_DATABASE_URL is
  * set), applies migrations, creates the first admin on first start, and serves API and portal on one port.
  */
+/** How long in-flight requests may take to finish once a stop signal came. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
-  const { box, source: keySource } = loadSecretBox({ secretKey: config.secretKey, dataDir: config.dataDir });
-  if (keySource === 'file' && store.mode === 'external') log.warn('PAVE_SECRET_KEY is not set: secrets are sealed with the key in the data directory; every replica must share one key (set PAVE_SECRET_KEY)');
-  const services = createServices({ store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM) });
-  const { app } = await buildApp({ store, log, services, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit });
-
+  // Signals are handled from the start: a store that is still starting is let finish, then stopped,
+  // so an early SIGTERM never leaves the embedded PostgreSQL behind.
   let closing = false;
+  let store: Store | undefined;
+  let services: Services | undefined;
+  let app: FastifyInstance | undefined;
+  const opening = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'stopping');
-    services.sync.stop();
-    await app.close().catch((err: unknown) => log.error({ err }, 'error while closing the server'));
-    await store.close().catch((err: unknown) => log.error({ err }, 'error while closing the store'));
+    store ??= await opening.catch(() => undefined);
+    services?.sync.stop();
+    if (app) {
+      // In-flight requests finish; keep-alive connections are closed as soon as they are idle, and
+      // whatever is still open after the grace period is cut (its transaction rolls back).
+      const server = app.server;
+      const idle = setInterval(() => server.closeIdleConnections(), 200);
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await app.close().catch((err: unknown) => log.error({ err }, 'error while closing the server'));
+      clearInterval(idle);
+      clearTimeout(cut);
+    }
+    await store?.close().catch((err: unknown) => log.error({ err }, 'error while closing the store'));
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+
+  store = await opening;
+  if (closing) return;
+  const { box, source: keySource } = loadSecretBox({ secretKey: config.secretKey, dataDir: config.dataDir });
+  if (keySource === 'file' && store.mode === 'external') log.warn('PAVE_SECRET_KEY is not set: secrets are sealed with the key in the data directory; every replica must share one key (set PAVE_SECRET_KEY)');
+  services = createServices({ store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM) });
+  ({ app } = await buildApp({ store, log, services, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit }));
 
   const boot = await bootstrapAdmin(store.db, config.bootstrapToken);
   if (!(await services.sync.lastSync())) {

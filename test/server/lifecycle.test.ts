@@ -6,7 +6,8 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/migrate.ts';
 import { createTestDatabase } from '../support/postgres.ts';
-import { runFailingServer, startServerProcess } from '../support/process.ts';
+import { spawn } from 'node:child_process';
+import { ROOT, runFailingServer, startServerProcess } from '../support/process.ts';
 
 const me = (url: string, token: string) => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
 const alive = (pid: number) => {
@@ -140,6 +141,40 @@ describe('several servers on one external PostgreSQL', () => {
       }
     } finally {
       await db.drop();
+    }
+  });
+});
+
+describe('stopping', () => {
+  test('a keep-alive client does not hold up a stop: the server exits within seconds', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pave-stop-'));
+    try {
+      const s = await startServerProcess({ PAVE_DATA_DIR: dir });
+      // fetch keeps the connection alive after the response, as browsers and load generators do.
+      assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+      const t = Date.now();
+      assert.equal(await s.stop('SIGTERM'), 0);
+      assert.ok(Date.now() - t < 8_000, `took ${Date.now() - t} ms`);
+      assert.equal(existsSync(path.join(dir, 'postgres', 'postmaster.pid')), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a stop signal during the first start leaves no PostgreSQL behind', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pave-early-'));
+    try {
+      const child = spawn(process.execPath, ['src/server/main.ts'], { cwd: ROOT, env: { ...process.env, PAVE_PORT: '0', PAVE_DATA_DIR: dir, PAVE_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+      // initdb and the first start take over a second: stop while the store is starting.
+      for (let i = 0; i < 100 && !existsSync(path.join(dir, 'postgres')); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 0);
+      const pidFile = path.join(dir, 'postgres', 'postmaster.pid');
+      assert.equal(existsSync(pidFile), false, 'the embedded PostgreSQL was stopped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
