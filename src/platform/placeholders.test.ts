@@ -82,11 +82,12 @@ describe('expandInputs', () => {
     const w = expandInputs(t.spec.workload, r.value, { path: 'workload', stringAt: isScoreStringField });
     assert.deepEqual(w, {
       apiVersion: 'score.dev/v1b1',
-      metadata: { name: 'node-service', annotations: { 'pave.dev/size': 'small', 'pave.dev/node-version': '24' } },
+      metadata: { name: 'node-service', annotations: { 'pave.dev/size': 'small', 'pave.dev/node-version': '24', 'pave.dev/runtime': 'local' } },
       containers: {
         web: {
           image: '.',
           variables: { PORT: '8080', NODE_ENV: 'production' },
+          resources: { limits: { memory: '256Mi' } },
           livenessProbe: { httpGet: { path: '/healthz', port: 8080 } },
           readinessProbe: { httpGet: { path: '/healthz', port: 8080 } },
         },

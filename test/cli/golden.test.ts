@@ -155,7 +155,7 @@ describe('pave golden paths', { concurrency: false }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Detected node \(package\.json\)/);
     assert.match(r.stderr, /Repository: https:\/\/github\.com\/acme\/shop \(git remote origin\)/);
-    assert.match(r.stderr, /note: --memory is not recorded: .*runtime targets arrive with deployments/);
+    assert.doesNotMatch(r.stderr, /--memory is not recorded/, 'the template declares a memory input');
     assert.match(r.stderr, new RegExp(`Registered application:default/${app} from node-service 1\\.0\\.0, owned by shop-team`));
     assert.match(r.stderr, /^ {2}db \(postgres\) provisioning…/m, 'live progress, one line per event');
     assert.match(r.stderr, /^ {2}db \(postgres\) ready in \d/m);
@@ -164,6 +164,9 @@ describe('pave golden paths', { concurrency: false }, () => {
 
     const entity = (await (await server.api(`/api/v1/applications/${app}`)).json()) as Entity;
     assert.deepEqual(entity.links, [{ url: 'https://github.com/acme/shop', title: 'Repository' }]);
+    const golden = (await (await server.api(`/api/v1/applications/${app}/golden-path`)).json()) as { inputs: Record<string, unknown>; workload: { containers: Record<string, { resources?: { limits?: { memory?: string } } }> } };
+    assert.equal(golden.inputs.memory, '1Gi');
+    assert.equal(golden.workload.containers.web!.resources?.limits?.memory, '1Gi', '--memory became the container memory limit');
     assert.equal(entity.owner, 'team:default/shop-team');
     const { items } = await resources('development');
     assert.deepEqual(items.map((x) => [x.name, x.type, x.status]), [['db', 'postgres', 'ready']]);
