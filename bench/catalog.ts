@@ -9,25 +9,13 @@ import pg from 'pg';
 import { toTsQuery } from '../src/catalog/search.ts';
 import { Rng, SearchOracle, searchQueries, type Dataset, type ImportBatch, type SearchCategory } from './generate.ts';
 import type { ServerHandle } from './server.ts';
+import { latencyStats, type LatencyStats } from './stats.ts';
 
-export interface LatencyStats {
-  count: number;
-  minMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  meanMs: number;
-}
+export type { LatencyStats };
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-export function stats(values: number[]): LatencyStats {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0;
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { count: s.length, minMs: round(s[0] ?? 0), p50Ms: round(at(50)), p95Ms: round(at(95)), p99Ms: round(at(99)), maxMs: round(s[s.length - 1] ?? 0), meanMs: round(mean) };
-}
+export const stats = (values: number[]): LatencyStats => latencyStats(values, 2);
 
 interface EntityItem {
   ref: string;

@@ -3,25 +3,14 @@
  * pool, and a typed HTTP client for the Pave API that times every call.
  */
 
-export interface LatencyStats {
-  count: number;
-  minMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  meanMs: number;
-}
+import { latencyStats, type LatencyStats } from './stats.ts';
+
+export type { LatencyStats };
 
 export const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 
 /** Nearest-rank percentiles (p95 of 200 values is the 190th smallest). */
-export function stats(values: number[]): LatencyStats {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0;
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { count: s.length, minMs: round(s[0] ?? 0), p50Ms: round(at(50)), p95Ms: round(at(95)), p99Ms: round(at(99)), maxMs: round(s[s.length - 1] ?? 0), meanMs: round(mean) };
-}
+export const stats = (values: number[]): LatencyStats => latencyStats(values, 1);
 
 export const fmtStats = (s: LatencyStats): string => `p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms (mean ${s.meanMs}, n=${s.count})`;
 
