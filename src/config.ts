@@ -15,6 +15,12 @@ export const ConfigSchema = z.object({
   secretKey: z.string().min(1).optional(),
   platform: z.string().min(1).optional(),
   platformSyncInterval: z.coerce.number().int().min(0).default(300),
+  routerPort: z.coerce.number().int().min(0).max(65535).default(7480),
+  keepWarm: z.coerce.number().int().min(0).max(20).default(2),
+  warmSeconds: z.coerce.number().int().min(0).default(900),
+  healthTimeout: z.coerce.number().int().min(1).max(600).default(30),
+  stopGrace: z.coerce.number().int().min(0).max(600).default(10),
+  reaperInterval: z.coerce.number().min(0.1).default(30),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -30,6 +36,12 @@ const ENV: Record<keyof Config, string> = {
   secretKey: 'PAVE_SECRET_KEY',
   platform: 'PAVE_PLATFORM',
   platformSyncInterval: 'PAVE_PLATFORM_SYNC_INTERVAL',
+  routerPort: 'PAVE_ROUTER_PORT',
+  keepWarm: 'PAVE_KEEP_WARM',
+  warmSeconds: 'PAVE_WARM_SECONDS',
+  healthTimeout: 'PAVE_HEALTH_TIMEOUT',
+  stopGrace: 'PAVE_STOP_GRACE',
+  reaperInterval: 'PAVE_REAPER_INTERVAL',
 };
 
 export const CONFIG_ENV = ENV;
@@ -44,6 +56,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'database-url': { type: 'string' },
       'log-level': { type: 'string' },
       platform: { type: 'string' },
+      'router-port': { type: 'string' },
     },
     strict: true,
   });
@@ -58,6 +71,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (values['database-url']) raw.databaseUrl = values['database-url'];
   if (values['log-level']) raw.logLevel = values['log-level'];
   if (values.platform) raw.platform = values.platform;
+  if (values['router-port']) raw.routerPort = values['router-port'];
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

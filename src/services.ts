@@ -2,13 +2,20 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { TokenService } from './access/tokens.ts';
 import { ApplicationService } from './applications/service.ts';
+import { Builder } from './builds/builder.ts';
 import { CatalogService } from './catalog/service.ts';
+import { BuildService } from './deployments/builds.ts';
+import { EnvironmentConfigs } from './deployments/config.ts';
+import { DeploymentService } from './deployments/service.ts';
 import { PlatformSecrets } from './platform/secrets.ts';
 import { PlatformSync, type PlatformSource } from './platform/sync.ts';
 import type { DriverRegistry } from './resources/drivers/driver.ts';
 import { ResourceEngine } from './resources/engine.ts';
 import { ResourceRepository } from './resources/repository.ts';
 import { DefinitionResolver } from './resources/resolve.ts';
+import { Router } from './router/router.ts';
+import { LocalRuntime } from './runtime/local.ts';
+import type { Runtime } from './runtime/types.ts';
 import type { SecretBox } from './secrets/secret-box.ts';
 import type { Store } from './store/db.ts';
 
@@ -22,7 +29,22 @@ export interface Services {
   engine: ResourceEngine;
   applications: ApplicationService;
   drivers: DriverRegistry;
+  builds: BuildService;
+  configs: EnvironmentConfigs;
+  deployments: DeploymentService;
+  runtime: Runtime;
+  router: Router;
 }
+
+/** Deployment settings (see the README's configuration reference). */
+export interface DeploymentSettings {
+  keepWarm: number;
+  warmSeconds: number;
+  healthTimeout: number;
+  stopGrace: number;
+}
+
+export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = { keepWarm: 2, warmSeconds: 900, healthTimeout: 30, stopGrace: 10 };
 
 export interface ServicesOptions {
   store: Store;
@@ -31,6 +53,7 @@ export interface ServicesOptions {
   box: SecretBox;
   platformSource: PlatformSource;
   drivers: DriverRegistry;
+  deployments?: Partial<DeploymentSettings> | undefined;
 }
 
 export function createServices(o: ServicesOptions): Services {
@@ -45,7 +68,17 @@ export function createServices(o: ServicesOptions): Services {
   const resolver = new DefinitionResolver(db, o.drivers, secrets);
   const engine = new ResourceEngine({ repo: new ResourceRepository(db, o.box), resolver, dataDir: o.dataDir, log: o.log.child({ module: 'resources' }) });
   const applications = new ApplicationService(db, catalog, engine);
-  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers };
+  const settings = { ...DEFAULT_DEPLOYMENT_SETTINGS, ...o.deployments };
+  const builder = new Builder({ dir: path.join(o.dataDir, 'builds'), log: o.log.child({ module: 'builds' }) });
+  const builds = new BuildService({ db, builder, dataDir: o.dataDir, log: o.log.child({ module: 'builds' }) });
+  const configs = new EnvironmentConfigs(db, o.box);
+  const runtime = new LocalRuntime({ dir: path.join(o.dataDir, 'runs'), log: o.log.child({ module: 'runtime' }) });
+  const router = new Router({ log: o.log.child({ module: 'router' }) });
+  const deployments = new DeploymentService({
+    db, box: o.box, apps: applications, builds, builder, runtime, router, configs, log: o.log.child({ module: 'deployments' }),
+    keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace,
+  });
+  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router };
 }
 
 /** The platform that ships with Pave (`platform/`), loaded on first start when no other source is set. */

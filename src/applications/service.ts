@@ -78,14 +78,43 @@ function inputsOrThrow(schema: Template['spec']['inputs'], given: unknown, prefi
   return res.value;
 }
 
+/** What the deployments module needs to know of a managed application. */
+export interface ManagedApplication {
+  entityId: string;
+  ref: string;
+  namespace: string;
+  name: string;
+  team: string | null;
+  template: Template;
+  workload: ScoreWorkload;
+  environments: EnvironmentRow[];
+}
+
+/** Called before an environment's resources are destroyed (e.g. to stop what runs there and remove its route). */
+export type EnvironmentDeletingHook = (env: EnvironmentRow, app: { ref: string; namespace: string; name: string }) => Promise<void>;
+
 export class ApplicationService {
   private readonly db: Db;
   private readonly catalog: CatalogService;
   private readonly engine: ResourceEngine;
+  private readonly deletingHooks: EnvironmentDeletingHook[] = [];
   constructor(db: Db, catalog: CatalogService, engine: ResourceEngine) {
     this.db = db;
     this.catalog = catalog;
     this.engine = engine;
+  }
+
+  onEnvironmentDeleting(hook: EnvironmentDeletingHook): void {
+    this.deletingHooks.push(hook);
+  }
+
+  /** The application as the deployments module sees it: ids, team, template, workload and environments. */
+  async managedApplication(ref: string): Promise<ManagedApplication> {
+    const r = await this.record(ref);
+    const { workload } = await this.workloadOf(r);
+    const t = await getVersion(this.db, 'Template', r.app.template, r.app.template_version);
+    if (!t) throw new PaveError(500, 'internal', 'Internal error', `template ${r.app.template} ${r.app.template_version} is missing from the store`);
+    return { entityId: r.entity.id, ref, namespace: r.entity.namespace, name: r.entity.name, team: teamName(r.entity.owner_ref), template: t.object, workload, environments: r.environments };
   }
 
   private async template(name: string, version: string | undefined): Promise<{ version: string; object: Template }> {
@@ -317,11 +346,12 @@ export class ApplicationService {
     return this.goldenPath(ref);
   }
 
-  async createEnvironment(ref: string, env: { name: string; type: string; ttlHours?: number | undefined }): Promise<GoldenPath> {
+  async createEnvironment(ref: string, env: { name: string; type: string; ttlHours?: number | undefined; ttlSeconds?: number | undefined; clonedFrom?: string | undefined }): Promise<GoldenPath> {
     const r = await this.record(ref);
     if (r.environments.some((e) => e.name === env.name)) throw conflict(`${ref} already has an environment ${env.name}`);
-    const expires = env.ttlHours ? new Date(Date.now() + env.ttlHours * 3_600_000) : null;
-    await this.db.insertInto('environments').values({ entity_id: r.entity.id, name: env.name, type: env.type, expires_at: expires }).execute();
+    const ttl = env.ttlSeconds ?? (env.ttlHours ? env.ttlHours * 3600 : undefined);
+    const expires = ttl ? new Date(Date.now() + ttl * 1000) : null;
+    await this.db.insertInto('environments').values({ entity_id: r.entity.id, name: env.name, type: env.type, expires_at: expires, cloned_from: env.clonedFrom ?? null }).execute();
     return this.goldenPath(ref);
   }
 
@@ -329,6 +359,7 @@ export class ApplicationService {
   async deleteEnvironment(ref: string, envName: string, onEvent?: (e: ResourceEvent) => void): Promise<ApplyResult> {
     const { ctx, env } = await this.target(ref, envName);
     await this.db.updateTable('environments').set({ status: 'deleting' }).where('id', '=', env.id).execute();
+    for (const hook of this.deletingHooks) await hook(env, { ref, namespace: ctx.namespace, name: ctx.application });
     const result = await this.engine.destroy(ctx, onEvent);
     if (result.ok) await this.db.deleteFrom('environments').where('id', '=', env.id).execute();
     else await this.db.updateTable('environments').set({ status: 'delete-failed' }).where('id', '=', env.id).execute();
@@ -355,5 +386,5 @@ export class ApplicationService {
 }
 
 function envView(e: EnvironmentRow) {
-  return { name: e.name, type: e.type, status: e.status, expiresAt: e.expires_at ? new Date(e.expires_at).toISOString() : null, createdAt: new Date(e.created_at).toISOString() };
+  return { name: e.name, type: e.type, status: e.status, expiresAt: e.expires_at ? new Date(e.expires_at).toISOString() : null, createdAt: new Date(e.created_at).toISOString(), clonedFrom: e.cloned_from };
 }

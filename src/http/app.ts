@@ -10,6 +10,7 @@ import { installMetrics } from './metrics.ts';
 import { installProblemHandlers } from './problem.ts';
 import { accessRoutes } from './routes/access.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
 import { goldenRoutes } from './routes/golden.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
   version: string;
   bodyLimit: number;
   importBodyLimit: number;
+  /** Largest source or artifact archive accepted (default 256 MiB). */
+  archiveBodyLimit?: number;
   services: Services;
   /** Folder with the built portal; served at / when it exists. */
   portalDir?: string;
@@ -32,6 +35,7 @@ export interface PaveApp {
 }
 
 const YAML = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+export const ARCHIVES = ['application/gzip', 'application/x-gzip'];
 
 /** Assembles the HTTP server: the API under /api/v1, health, metrics, and the portal. */
 export async function buildApp(opts: AppOptions): Promise<PaveApp> {
@@ -51,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   } : undefined);
   const metrics = installMetrics(app);
   app.addContentTypeParser(YAML, { parseAs: 'string', bodyLimit: opts.importBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(ARCHIVES, { parseAs: 'buffer', bodyLimit: opts.archiveBodyLimit ?? 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -67,7 +72,8 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   routes.push(...systemRoutes(opts.store, metrics, () => routes.map((r) => r.doc), opts.version));
   routes.push(...accessRoutes(opts.store.db, tokens));
   routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
-  routes.push(...goldenRoutes(applications));
+  routes.push(...goldenRoutes(applications, opts.services.deployments));
+  routes.push(...deploymentRoutes(opts.services, ARCHIVES, opts.archiveBodyLimit ?? 256 * 1024 * 1024));
   routes.push(...platformRoutes(opts.store.db, sync, secrets));
   for (const r of routes) r.mount(app, authenticate);
   app.addHook('onSend', async (_req, reply, payload) => {

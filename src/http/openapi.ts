@@ -102,6 +102,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
             },
           }
         : {}),
+      ...(r.rawBody ? { requestBody: { required: true, content: Object.fromEntries(r.rawBody.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) } } : {}),
       responses,
       ...(r.auth === false ? { security: [] } : {}),
     };

@@ -35,6 +35,8 @@ export interface RouteSpec<P, Q, B, R> {
   /** Extra media types accepted for the body, documented beside JSON. */
   bodyMediaTypes?: string[];
   headers?: { name: string; required: boolean; description: string }[];
+  /** A binary body (e.g. application/gzip) instead of JSON: the handler reads `req.body` as a Buffer. */
+  rawBody?: string[];
   response: { status: number; description: string; schema?: z.ZodType<R>; contentType?: string };
   errors?: number[];
   handler: (ctx: RouteContext<P, Q, B>) => Promise<R | undefined> | R | undefined;
@@ -55,6 +57,7 @@ export interface AnyRoute {
   bodyLimit?: number;
   bodyMediaTypes?: string[];
   headers?: { name: string; required: boolean; description: string }[];
+  rawBody?: string[];
   response: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   errors?: number[];
 }
@@ -104,6 +107,10 @@ function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R
     handler: async (req, reply) => {
       const principal = spec.auth === false ? (undefined as unknown as Principal) : principals.get(req)!;
       if (spec.body) checkMediaType(req, spec.bodyMediaTypes);
+      if (spec.rawBody) {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!spec.rawBody.includes(type) || !Buffer.isBuffer(req.body)) throw new PaveError(415, 'unsupported-media-type', 'Unsupported media type', `this route takes ${spec.rawBody.join(' or ')}, not ${type || 'an untyped body'}`);
+      }
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query ?? (NO_QUERY as unknown as z.ZodType<Q>), req.query, 'query');
       const body = parse(spec.body, spec.bodyFrom ? spec.bodyFrom(req) : req.body, 'body');

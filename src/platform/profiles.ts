@@ -20,7 +20,7 @@ export async function resolveProfile(db: Db, team: string): Promise<ResolvedProf
   const environments: Record<string, EnvironmentDefaults> = {};
   for (const p of [base, own]) {
     if (!p) continue;
-    for (const [type, defaults] of Object.entries(p.object.spec.environments ?? {})) environments[type] = { ...environments[type], ...defaults };
+    for (const [type, defaults] of Object.entries(p.object.spec.environments ?? {})) environments[type] = { ...environments[type], ...defaults, ...(defaults.variables || environments[type]?.variables ? { variables: { ...environments[type]?.variables, ...defaults.variables } } : {}) };
   }
   return {
     team,

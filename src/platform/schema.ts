@@ -282,6 +282,7 @@ export const EnvironmentDefaultsSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
   healthPath: z.string().startsWith('/', 'must start with "/"').optional(),
   registry: z.string().min(1).optional(),
+  variables: z.record(z.string().regex(ENV_VAR_PATTERN, 'must be a variable name'), z.string()).optional(),
 });
 export type EnvironmentDefaults = z.infer<typeof EnvironmentDefaultsSchema>;
 

@@ -26,6 +26,7 @@ async function main() {
   let store: Store | undefined;
   let services: Services | undefined;
   let app: FastifyInstance | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
   const opening = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -33,6 +34,10 @@ async function main() {
     log.info({ signal }, 'stopping');
     store ??= await opening.catch(() => undefined);
     services?.sync.stop();
+    if (sweeper) clearInterval(sweeper);
+    // Applications keep running: their processes outlive the server, and the next start adopts them.
+    await services?.router.close().catch((err: unknown) => log.error({ err }, 'error while closing the router'));
+    await services?.deployments.idle();
     if (app) {
       // In-flight requests finish; keep-alive connections are closed as soon as they are idle, and
       // whatever is still open after the grace period is cut (its transaction rolls back).
@@ -54,7 +59,10 @@ async function main() {
   if (closing) return;
   const { box, source: keySource } = loadSecretBox({ secretKey: config.secretKey, dataDir: config.dataDir });
   if (keySource === 'file' && store.mode === 'external') log.warn('PAVE_SECRET_KEY is not set: secrets are sealed with the key in the data directory; every replica must share one key (set PAVE_SECRET_KEY)');
-  services = createServices({ store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM) });
+  services = createServices({
+    store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM),
+    deployments: { keepWarm: config.keepWarm, warmSeconds: config.warmSeconds, healthTimeout: config.healthTimeout, stopGrace: config.stopGrace },
+  });
   ({ app } = await buildApp({ store, log, services, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit }));
 
   const boot = await bootstrapAdmin(store.db, config.bootstrapToken);
@@ -65,12 +73,18 @@ async function main() {
     if (report.errors.length) log.warn({ errors: report.errors.length }, 'some platform files were rejected; see pave platform status');
   }
   if (config.platformSyncInterval > 0) services.sync.start(config.platformSyncInterval * 1000);
+  // The router first, then what runs behind it: released applications answer again as soon as possible.
+  const routerPort = await services.router.listen(config.routerPort, config.host);
+  await services.deployments.reconcile();
+  const deployments = services.deployments;
+  sweeper = setInterval(() => void deployments.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed')), config.reaperInterval * 1000);
+  sweeper.unref();
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   // The banner is for the person who ran `npm start`; it goes to stdout, not the JSON log.
-  const lines = [``, `  Pave ${VERSION} is running`, `  Portal:  ${url}/`, `  API:     ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`, `  Store:   ${store.mode === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`];
+  const lines = [``, `  Pave ${VERSION} is running`, `  Portal:  ${url}/`, `  API:     ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`, `  Router:  http://<app>-<env>.localhost:${routerPort} (or http://localhost:${routerPort}/<app>-<env>/)`, `  Store:   ${store.mode === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`];
   if (boot && !boot.preset) {
     lines.push('', '  First start: an admin token was created. It is shown only this once; keep it safe:', '', `    ${boot.token}`, '', `  Sign in:  npx pave login --url ${url} --token ${boot.token}`);
   } else if (boot) {

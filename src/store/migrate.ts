@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as m0001 from './migrations/0001_catalog.ts';
 import * as m0002 from './migrations/0002_platform_resources.ts';
+import * as m0003 from './migrations/0003_deployments.ts';
 
 /**
  * Numbered migrations, applied in order at start. Kysely's migrator takes a PostgreSQL advisory lock,
@@ -11,6 +12,7 @@ import * as m0002 from './migrations/0002_platform_resources.ts';
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_catalog': m0001,
   '0002_platform_resources': m0002,
+  '0003_deployments': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

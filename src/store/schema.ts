@@ -121,6 +121,82 @@ export interface EnvironmentsTable {
   status: Generated<string>;
   expires_at: NullableTimestamp;
   created_at: Timestamp;
+  released_deployment_id: Opt<string>;
+  cloned_from: Opt<string>;
+}
+
+export interface BuildsTable {
+  id: Generated<string>;
+  entity_id: string;
+  number: number;
+  status: 'building' | 'succeeded' | 'failed';
+  origin: 'build' | 'registered';
+  source: Json<Record<string, unknown>>;
+  source_digest: Opt<string>;
+  artifact_kind: Opt<'local' | 'image'>;
+  artifact_digest: Opt<string>;
+  image: Opt<string>;
+  processes: JsonDefault<Record<string, string>>;
+  release_command: Opt<string>;
+  detected: ColumnType<string[], string[] | undefined, string[]>;
+  reused: Generated<boolean>;
+  error: Opt<string>;
+  created_by: string;
+  created_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface EnvironmentConfigsTable {
+  environment_id: string;
+  version: number;
+  variables: JsonDefault<Record<string, string>>;
+  secret_names: ColumnType<string[], string[] | undefined, string[]>;
+  secrets: Opt<Buffer>;
+  change: string;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+/** One process of a deployment as started: its type, replica, command and port. */
+export interface DeploymentProcess {
+  type: string;
+  replica: number;
+  command: string;
+  port: number | null;
+}
+
+export interface DeploymentsTable {
+  id: Generated<string>;
+  environment_id: string;
+  number: number;
+  build_id: string;
+  config_version: number;
+  resource_versions: JsonDefault<Record<string, string>>;
+  processes: JsonDefault<DeploymentProcess[]>;
+  snapshot: Buffer;
+  status: 'starting' | 'healthy' | 'failed';
+  running: ColumnType<'running' | 'warm' | 'stopped', 'running' | 'warm' | 'stopped' | undefined, 'running' | 'warm' | 'stopped'>;
+  warm_until: NullableTimestamp;
+  released_phase: Opt<'succeeded' | 'failed'>;
+  error: Opt<string>;
+  last_logs: JsonDefault<string[]>;
+  promoted_from: Opt<string>;
+  created_by: string;
+  created_at: Timestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: Opt<number>;
+}
+
+export interface ReleasesTable {
+  id: Generated<string>;
+  environment_id: string;
+  deployment_id: string;
+  previous_deployment_id: Opt<string>;
+  kind: 'release' | 'rollback' | 'promote';
+  warm: Generated<boolean>;
+  duration_ms: Opt<number>;
+  created_by: string;
+  created_at: Timestamp;
 }
 
 export type ResourceStatus = 'pending' | 'provisioning' | 'ready' | 'failed' | 'deleting' | 'deleted';
@@ -162,10 +238,17 @@ export interface Database {
   application_addons: ApplicationAddonsTable;
   environments: EnvironmentsTable;
   resources: ResourcesTable;
+  builds: BuildsTable;
+  environment_configs: EnvironmentConfigsTable;
+  deployments: DeploymentsTable;
+  releases: ReleasesTable;
 }
 
 export type ResourceRow = Selectable<ResourcesTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
+export type BuildRow = Selectable<BuildsTable>;
+export type DeploymentRow = Selectable<DeploymentsTable>;
+export type EnvironmentConfigRow = Selectable<EnvironmentConfigsTable>;
 
 export type EntityRow = Selectable<EntitiesTable>;
 export type NewEntityRow = Insertable<EntitiesTable>;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parsePlatformSource } from '../../src/platform/sync.ts';
 import { builtinDrivers } from '../../src/resources/drivers/index.ts';
 import { SecretBox } from '../../src/secrets/secret-box.ts';
-import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM } from '../../src/services.ts';
+import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM, type DeploymentSettings } from '../../src/services.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { createTestDatabase } from './postgres.ts';
 
@@ -16,6 +16,8 @@ export const ADMIN_TOKEN = 'pave_test-admin-token-0123456789abcdef';
 
 export interface TestServer extends PaveApp {
   url: string;
+  /** The router's base URL (http://127.0.0.1:<port>). */
+  routerUrl: string;
   dataDir: string;
   token: string;
   store: Store;
@@ -36,6 +38,10 @@ export interface TestServerOptions {
   portalDir?: string;
   /** Platform source to sync at start (default: the sample platform, with this machine's local services as secrets); null: none. */
   platform?: string | null;
+  /** Deployment settings (keep-warm, health timeout, grace). */
+  deployments?: Partial<DeploymentSettings>;
+  /** Data directory to use (default: a fresh temporary one, removed at close). */
+  dataDir?: string;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -44,11 +50,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ? createLogger(opts.logLevel ?? 'info', opts.logStream)
     : createLogger(process.env.PAVE_TEST_LOG === '1' ? 'debug' : 'silent');
   const store = await openStore({ dataDir: '/nonexistent', databaseUrl: opts.databaseUrl ?? db!.url, log, poolSize: 10 });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pave-data-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'pave-data-'));
   const services = createServices({
     store, log, dataDir, box: new SecretBox(randomBytes(32)), drivers: builtinDrivers(),
     platformSource: parsePlatformSource(opts.platform ?? SAMPLE_PLATFORM),
+    deployments: { healthTimeout: 15, stopGrace: 2, ...opts.deployments },
   });
+  const routerPort = await services.router.listen(0);
   if (opts.platform !== null) {
     await services.sync.sync();
     if (opts.platform === undefined) for (const [k, v] of Object.entries(LOCAL_SERVICE_SECRETS)) await services.secrets.seed(k, v);
@@ -61,6 +69,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return {
     ...pave,
     url,
+    routerUrl: `http://127.0.0.1:${routerPort}`,
     dataDir,
     token: ADMIN_TOKEN,
     store,
@@ -75,10 +84,12 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       return fetch(url + path, { ...init, headers, body: body ?? null });
     },
     async close() {
+      await services.deployments.stopAll(500);
+      await services.router.close();
       await pave.app.close();
       await store.close();
       await db?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

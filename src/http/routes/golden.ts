@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isAdmin } from '../../access/principal.ts';
 import type { ApplicationService } from '../../applications/service.ts';
+import type { DeploymentService } from '../../deployments/service.ts';
 import { refOf } from '../../catalog/model.ts';
 import { NamePathSchema } from '../../contracts/catalog.ts';
 import { NamespaceSchema } from '../../contracts/common.ts';
@@ -24,7 +25,7 @@ const Ns = z.strictObject({ namespace: NamespaceSchema.default('default') });
 const ref = (ns: string, name: string) => refOf('application', ns, name);
 
 /** Applications made from golden paths: their add-ons, environments and resources. */
-export function goldenRoutes(apps: ApplicationService): Route[] {
+export function goldenRoutes(apps: ApplicationService, deployments: DeploymentService): Route[] {
   const base = '/api/v1/applications/:name';
   return [
     defineRoute({
@@ -49,9 +50,18 @@ export function goldenRoutes(apps: ApplicationService): Route[] {
       handler: async ({ params, query }) => ({ items: (await apps.goldenPath(ref(query.namespace, params.name))).environments }),
     }),
     defineRoute({
-      method: 'POST', url: `${base}/environments`, operationId: 'createEnvironment', summary: 'Create an environment (apply it to provision its resources)', tag: 'environments',
+      method: 'POST', url: `${base}/environments`, operationId: 'createEnvironment', summary: 'Create an environment and provision its resources; clone another with from', tag: 'environments',
+      description: `Provisions the environment's resource graph. With from, the new environment gets a copy of that environment's config and its released build, deployed and released, on resources of its own. A preview with ttl is deleted, with everything in it, when it expires. With Accept: ${NDJSON} the progress streams.`,
       params: NamePathSchema, query: Ns, body: EnvironmentCreateSchema, errors: [404, 409], response: { status: 201, description: 'The golden path', schema: GoldenPathSchema },
-      handler: ({ params, query, body }) => apps.createEnvironment(ref(query.namespace, params.name), body),
+      handler: ({ params, query, body, principal, req, reply }) => {
+        const app = ref(query.namespace, params.name);
+        const work = async (emit?: (e: unknown) => void) => {
+          await deployments.createEnvironment(app, body, principal.userRef, emit);
+          return apps.goldenPath(app);
+        };
+        if (wantsStream(req)) return streamWork(reply, (emit) => work(emit)) as never;
+        return work();
+      },
     }),
     defineRoute({
       method: 'DELETE', url: `${base}/environments/:env`, operationId: 'deleteEnvironment', summary: 'Delete an environment and every resource in it', tag: 'environments',

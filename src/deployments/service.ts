@@ -1,0 +1,659 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { ApplicationService, ManagedApplication } from '../applications/service.ts';
+import type { Builder } from '../builds/builder.ts';
+import type { Deployment, DeploymentDiff, DeployRequest, EnvironmentStatus, LogLine, Release } from '../contracts/deployments.ts';
+import { conflict, notFound, PaveError } from '../errors.ts';
+import { resolveProfile } from '../platform/profiles.ts';
+import type { Router } from '../router/router.ts';
+import type { RouteKey } from '../router/types.ts';
+import { waitHealthy } from '../runtime/health.ts';
+import type { RunStatus, Runtime } from '../runtime/types.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Db } from '../store/db.ts';
+import { freePort } from '../store/embedded.ts';
+import type { BuildRow, DeploymentProcess, DeploymentRow, EnvironmentRow } from '../store/schema.ts';
+import type { BuildService } from './builds.ts';
+import type { EnvironmentConfigs } from './config.ts';
+import { diffSnapshots, type Snapshot } from './snapshot.ts';
+import { runReleasePhase } from './release-phase.ts';
+import { KeyedMutex } from './mutex.ts';
+
+/**
+ * Deployments, releases, rollbacks and promotions on a runtime, behind the router. A deployment is
+ * immutable: a build plus a sealed snapshot of the environment's resolved variables and secrets; it
+ * is started, health-checked, and takes traffic only once released. Invariants: the route of an
+ * environment only ever points at a healthy deployment; what serves keeps serving until its
+ * successor is healthy; a deployment never changes its build or snapshot, so a rollback restarts
+ * exactly what ran, without a rebuild.
+ */
+export interface DeploymentEvent {
+  step: 'resources' | 'starting' | 'health' | 'healthy' | 'failed' | 'release-phase' | 'released' | 'draining';
+  message: string;
+}
+type Emit = (e: DeploymentEvent) => void;
+
+export interface DeploymentServiceOptions {
+  db: Db;
+  box: SecretBox;
+  apps: ApplicationService;
+  builds: BuildService;
+  builder: Builder;
+  runtime: Runtime;
+  router: Router;
+  configs: EnvironmentConfigs;
+  log: Logger;
+  /** How many replaced deployments stay running, for instant rollbacks. */
+  keepWarm: number;
+  warmSeconds: number;
+  healthTimeoutSeconds: number;
+  stopGraceSeconds: number;
+}
+
+const snapshotContext = (id: string) => `deployment:${id}:snapshot`;
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+const noop: Emit = () => undefined;
+
+export class DeploymentService {
+  private readonly o: DeploymentServiceOptions;
+  private readonly locks = new KeyedMutex();
+  private readonly background = new Set<Promise<unknown>>();
+  constructor(o: DeploymentServiceOptions) {
+    this.o = o;
+    o.apps.onEnvironmentDeleting((env, app) => this.teardown(env, app));
+  }
+
+  private get db(): Db {
+    return this.o.db;
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------
+
+  private async env(app: ManagedApplication, name: string): Promise<EnvironmentRow> {
+    const env = app.environments.find((e) => e.name === name);
+    if (!env) throw notFound(`environment ${name} of ${app.ref} (it has ${app.environments.map((e) => e.name).join(', ') || 'none'})`);
+    return env;
+  }
+
+  private async deployment(envId: string, selector: string | number): Promise<DeploymentRow> {
+    let q = this.db.selectFrom('deployments').selectAll().where('environment_id', '=', envId);
+    q = typeof selector === 'number' ? q.where('number', '=', selector) : q.where('id', '=', selector);
+    const row = await q.executeTakeFirst();
+    if (!row) throw notFound(`deployment ${selector}`);
+    return row;
+  }
+
+  private async deploymentById(id: string): Promise<DeploymentRow | undefined> {
+    return this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  private key(app: { namespace: string; name: string }, env: string): RouteKey {
+    return { namespace: app.namespace, application: app.name, environment: env };
+  }
+
+  private snapshot(d: DeploymentRow): Snapshot {
+    return this.o.box.openJson<Snapshot>(d.snapshot, snapshotContext(d.id));
+  }
+
+  // ---- deploy ----------------------------------------------------------------------------------
+
+  /** The variables every process gets, lowest layer first: workload (with add-on outputs), team profile, environment config. */
+  async layers(app: ManagedApplication, env: EnvironmentRow, reveal: boolean): Promise<{ layers: { source: string; variables: Record<string, string> }[]; secretNames: string[]; configVersion: number }> {
+    const vars = await this.o.apps.variables(app.ref, env.name, reveal);
+    const container = 'web' in vars.containers ? 'web' : (Object.keys(vars.containers)[0] ?? 'web');
+    const workloadVars = Object.fromEntries(Object.entries(vars.containers[container] ?? {}).map(([k, v]) => [k, String(v)]));
+    const profile = app.team ? await resolveProfile(this.db, app.team) : await resolveProfile(this.db, '*');
+    const config = await this.o.configs.current(env.id);
+    const mask = (o: Record<string, string>) => (reveal ? o : Object.fromEntries(Object.keys(o).map((k) => [k, '••••••••'])));
+    return {
+      layers: [
+        { source: `template ${app.template.metadata.name}@${app.template.metadata.version} and add-ons`, variables: workloadVars },
+        { source: `team profile (${env.type})`, variables: profile.environments[env.type]?.variables ?? {} },
+        { source: `environment config v${config.version}`, variables: { ...config.variables, ...mask(config.secrets) } },
+      ],
+      secretNames: [...vars.secretVariables.filter((v) => v.container === container).map((v) => v.name), ...Object.keys(config.secrets)],
+      configVersion: config.version,
+    };
+  }
+
+  private async ensureResources(app: ManagedApplication, env: EnvironmentRow, emit: Emit): Promise<void> {
+    try {
+      await this.o.apps.variables(app.ref, env.name, false);
+    } catch (err) {
+      if (!(err instanceof PaveError) || err.status !== 409) throw err;
+      emit({ step: 'resources', message: `provisioning the resources of ${env.name}` });
+      const res = await this.o.apps.apply(app.ref, env.name, (e) => emit({ step: 'resources', message: `${e.resource} (${e.type}): ${e.phase}${e.detail ? ` (${e.detail})` : ''}` }));
+      if (!res.ok) throw conflict(`the resources of ${env.name} could not be provisioned: ${res.failed.map((f) => `${f.resource}: ${f.error}`).join('; ')}`);
+    }
+  }
+
+  private async healthPath(app: ManagedApplication, env: EnvironmentRow): Promise<string> {
+    const containers = app.workload.containers;
+    const c = containers.web ?? Object.values(containers)[0];
+    const probe = c?.readinessProbe?.httpGet?.path ?? c?.livenessProbe?.httpGet?.path;
+    if (probe) return probe;
+    const profile = await resolveProfile(this.db, app.team ?? '*');
+    return profile.environments[env.type]?.healthPath ?? '/';
+  }
+
+  /** Starts a build in an environment and waits for it to be healthy (or failed); releases it if asked. */
+  async deploy(ref: string, envName: string, req: DeployRequest, by: string, emit: Emit = noop, opts: { promotedFrom?: string } = {}): Promise<Deployment> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const build = req.build !== undefined ? await this.o.builds.get(app.entityId, req.build) : await this.o.builds.latest(app.entityId);
+    if (build.status !== 'succeeded') throw conflict(`build ${build.number} ${build.status === 'failed' ? 'failed' : 'is still running'}; deploy a successful build`);
+    if (build.artifact_kind !== 'local') throw conflict(`build ${build.number} is an image (${build.image}); images run on container runtimes (Kubernetes), and this environment uses the local process runtime, which runs builds and registered archives`);
+    const artifact = await this.o.builder.artifact(build.artifact_digest!);
+    if (!artifact) throw conflict(`the artifact ${build.artifact_digest} of build ${build.number} is no longer on this machine; build again`);
+    if (!Object.keys(build.processes).length) throw conflict(`build ${build.number} has no process types`);
+
+    await this.ensureResources(app, env, emit);
+    const { layers, secretNames, configVersion } = await this.layers(app, env, true);
+    const variables = Object.assign({}, ...layers.map((l) => l.variables)) as Record<string, string>;
+    const profile = await resolveProfile(this.db, app.team ?? '*');
+    const replicas = Math.max(1, profile.environments[env.type]?.replicas ?? 1);
+    const processes: DeploymentProcess[] = [];
+    for (const [type, command] of Object.entries(build.processes).sort(([a], [b]) => (a === 'web' ? -1 : b === 'web' ? 1 : a.localeCompare(b)))) {
+      for (let i = 0; i < (type === 'web' ? replicas : 1); i++) processes.push({ type, replica: i, command, port: type === 'web' ? await freePort() : null });
+    }
+    const resources = await this.db.selectFrom('resources').select(['name', 'definition', 'definition_version', 'applied_digest']).where('environment_id', '=', env.id).execute();
+    const resourceVersions = Object.fromEntries(resources.map((r) => [r.name, `${r.definition ?? '?'}@${r.definition_version ?? '?'}#${(r.applied_digest ?? '').slice(0, 12)}`]));
+    const id = crypto.randomUUID();
+    const snapshot: Snapshot = { variables, secretNames: [...new Set(secretNames)].sort(), healthPath: await this.healthPath(app, env), artifact: artifact.digest };
+    const row = await this.db.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`deployments:${env.id}`}))`.execute(tx);
+      const last = await tx.selectFrom('deployments').select(sql<number>`coalesce(max(number), 0)`.as('n')).where('environment_id', '=', env.id).executeTakeFirstOrThrow();
+      return tx
+        .insertInto('deployments')
+        .values({
+          id, environment_id: env.id, number: Number(last.n) + 1, build_id: build.id, config_version: configVersion, resource_versions: JSON.stringify(resourceVersions),
+          processes: JSON.stringify(processes), snapshot: this.o.box.sealJson(snapshot, snapshotContext(id)), status: 'starting', running: 'running', created_by: by, promoted_from: opts.promotedFrom ?? null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    this.o.log.info({ deployment: id, application: ref, environment: envName, build: build.number }, 'deployment starting');
+    const started = Date.now();
+    const health = await this.start(app, env, row, artifact.dir, emit, (req.timeoutSeconds ?? this.o.healthTimeoutSeconds) * 1000);
+    let done: DeploymentRow;
+    if (health.ok) {
+      done = await this.db.updateTable('deployments').set({ status: 'healthy', finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      emit({ step: 'healthy', message: `deployment ${row.number} is healthy (${Date.now() - started} ms)` });
+      this.track(this.settle(app, env));
+    } else {
+      const lastLogs = (await this.o.runtime.logs(id, { tail: 30 }).catch(() => [])).map((l) => `${l.type}.${l.replica} ${l.stream === 'system' ? '[pave] ' : ''}${l.line}`);
+      await this.o.runtime.stop(id, 0).catch(() => undefined);
+      done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: health.reason, last_logs: JSON.stringify(lastLogs), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      emit({ step: 'failed', message: `deployment ${row.number} failed: ${health.reason}` });
+      this.o.log.warn({ deployment: id, reason: health.reason }, 'deployment failed');
+    }
+    if (health.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
+    return this.view(app, env, done);
+  }
+
+  /** Starts the deployment's processes from its snapshot and waits until every web replica answers its health path. */
+  private async start(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, cwd: string, emit: Emit, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const snap = this.snapshot(d);
+    emit({ step: 'starting', message: `starting ${d.processes.map((p) => `${p.type}.${p.replica}`).join(', ')}` });
+    try {
+      await this.o.runtime.start({
+        id: d.id, cwd, graceMs: this.o.stopGraceSeconds * 1000,
+        processes: d.processes.map((p) => ({
+          type: p.type, replica: p.replica, command: p.command, port: p.port ?? undefined,
+          env: {
+            ...snap.variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: d.id, PAVE_PROCESS_TYPE: p.type, PAVE_REPLICA: String(p.replica),
+            ...(p.port ? { PORT: String(p.port) } : {}),
+          },
+        })),
+      });
+    } catch (err) {
+      return { ok: false, reason: `the processes did not start: ${(err as Error).message}` };
+    }
+    const isDead = async () => deathReason(await this.o.runtime.status(d.id));
+    const web = d.processes.filter((p) => p.port !== null);
+    emit({ step: 'health', message: web.length ? `waiting for GET ${snap.healthPath} on ${web.length} web replica(s)` : 'no web process: waiting for the processes to stay up' });
+    if (!web.length) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const reason = await isDead();
+      return reason ? { ok: false, reason } : { ok: true };
+    }
+    const results = await Promise.all(web.map((p) => waitHealthy({ port: p.port!, path: snap.healthPath, timeoutMs, isDead })));
+    const failed = results.find((r) => !r.ok);
+    return failed && !failed.ok ? { ok: false, reason: failed.reason } : { ok: true };
+  }
+
+  // ---- release, rollback, promote --------------------------------------------------------------
+
+  async release(ref: string, envName: string, selector: string | number, by: string, emit: Emit = noop): Promise<Release> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const d = await this.deployment(env.id, selector);
+    return this.releaseRow(app, env, d, by, 'release', emit);
+  }
+
+  async rollback(ref: string, envName: string, to: string | number | undefined, by: string, emit: Emit = noop): Promise<Release> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    let d: DeploymentRow;
+    if (to !== undefined) d = await this.deployment(env.id, to);
+    else {
+      const current = env.released_deployment_id;
+      const prev = await this.db
+        .selectFrom('releases')
+        .select('deployment_id')
+        .where('environment_id', '=', env.id)
+        .$if(current !== null, (q) => q.where('deployment_id', '<>', current!))
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!prev) throw conflict(`${envName} has no earlier release to roll back to`);
+      d = (await this.deploymentById(prev.deployment_id))!;
+    }
+    return this.releaseRow(app, env, d, by, 'rollback', emit);
+  }
+
+  async promote(ref: string, from: string, to: string, opts: { release: boolean; timeoutSeconds?: number | undefined }, by: string, emit: Emit = noop): Promise<Deployment> {
+    const app = await this.o.apps.managedApplication(ref);
+    const source = await this.env(app, from);
+    await this.env(app, to);
+    if (!source.released_deployment_id) throw conflict(`nothing is released in ${from} to promote`);
+    const d = (await this.deploymentById(source.released_deployment_id))!;
+    return this.deploy(ref, to, { build: d.build_id, release: opts.release, ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}) }, by, emit, { promotedFrom: `${from}/${d.number}` });
+  }
+
+  private async releaseRow(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote', emit: Emit): Promise<Release> {
+    if (d.status !== 'healthy') throw conflict(`deployment ${d.number} is ${d.status}${d.error ? ` (${d.error})` : ''}; only a healthy deployment can be released`);
+    return this.locks.run(env.id, async () => {
+      const started = Date.now();
+      const fresh = (await this.db.selectFrom('environments').selectAll().where('id', '=', env.id).executeTakeFirst()) ?? env;
+      const previous = fresh.released_deployment_id;
+      let row = (await this.deploymentById(d.id))!;
+      const status = await this.o.runtime.status(row.id);
+      const warm = Boolean(status?.alive) && row.running !== 'stopped';
+      if (!warm) {
+        const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
+        row = await this.restart(app, env, row, build, emit);
+      }
+      const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
+      if (build.release_command && row.released_phase === null) {
+        emit({ step: 'release-phase', message: `running the release phase: ${build.release_command}` });
+        const artifact = await this.o.builder.artifact(build.artifact_digest!);
+        const res = await runReleasePhase({ command: build.release_command, cwd: artifact!.dir, env: { ...this.snapshot(row).variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: row.id }, onLine: (line) => emit({ step: 'release-phase', message: line }) });
+        await this.db.updateTable('deployments').set({ released_phase: res.ok ? 'succeeded' : 'failed', ...(res.ok ? {} : { last_logs: JSON.stringify(res.lines.slice(-30)) }) }).where('id', '=', row.id).execute();
+        if (!res.ok) throw conflict(`the release phase of deployment ${row.number} failed: ${res.reason}; nothing was released`);
+      }
+      this.route(app, env.name, row);
+      const duration = Date.now() - started;
+      await this.db.transaction().execute(async (tx) => {
+        await tx.updateTable('environments').set({ released_deployment_id: row.id }).where('id', '=', env.id).execute();
+        await tx.updateTable('deployments').set({ running: 'running', warm_until: null }).where('id', '=', row.id).execute();
+        await tx.insertInto('releases').values({ environment_id: env.id, deployment_id: row.id, previous_deployment_id: previous, kind, warm, duration_ms: duration, created_by: by }).execute();
+      });
+      emit({ step: 'released', message: `deployment ${row.number} is released${warm ? ' (it was warm)' : ''} in ${duration} ms` });
+      this.o.log.info({ deployment: row.id, application: app.ref, environment: env.name, kind, warm, ms: duration }, 'released');
+      if (previous && previous !== row.id) this.track(this.retire(app, env, previous));
+      const released = (await this.deploymentById(row.id))!;
+      const urls = this.urls(app, env.name);
+      return { environment: env.name, deployment: await this.view(app, { ...env, released_deployment_id: row.id }, released), previous, kind, warm, durationMs: duration, url: urls.url ?? '' };
+    });
+  }
+
+  /** Starts a stopped deployment again from its build and snapshot (never rebuilt); ports are reused when free. */
+  private async restart(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, build: BuildRow, emit: Emit): Promise<DeploymentRow> {
+    const artifact = build.artifact_digest ? await this.o.builder.artifact(build.artifact_digest) : null;
+    if (!artifact) throw conflict(`the artifact of deployment ${d.number} (build ${build.number}) is no longer on this machine`);
+    await this.o.runtime.stop(d.id, 0).catch(() => undefined);
+    const processes: DeploymentProcess[] = [];
+    for (const p of d.processes) processes.push({ ...p, port: p.port === null ? null : (await portFree(p.port)) ? p.port : await freePort() });
+    let row = await this.db.updateTable('deployments').set({ processes: JSON.stringify(processes), running: 'running' }).where('id', '=', d.id).returningAll().executeTakeFirstOrThrow();
+    emit({ step: 'starting', message: `deployment ${d.number} is not running: starting it again from build ${build.number} and its config snapshot` });
+    const health = await this.start(app, env, row, artifact.dir, emit, this.o.healthTimeoutSeconds * 1000);
+    if (!health.ok) {
+      await this.o.runtime.stop(d.id, 0).catch(() => undefined);
+      row = await this.db.updateTable('deployments').set({ running: 'stopped' }).where('id', '=', d.id).returningAll().executeTakeFirstOrThrow();
+      throw conflict(`deployment ${d.number} did not come back healthy: ${health.reason}; nothing was released`);
+    }
+    return row;
+  }
+
+  private route(app: { namespace: string; name: string }, envName: string, d: DeploymentRow): void {
+    const backends = d.processes.filter((p) => p.type === 'web' && p.port !== null).map((p) => ({ host: '127.0.0.1', port: p.port! }));
+    this.o.router.set(this.key(app, envName), backends.length ? { deploymentId: d.id, backends } : null);
+  }
+
+  /** The replaced deployment: drained of in-flight requests, then kept warm or stopped. */
+  private async retire(app: ManagedApplication, env: EnvironmentRow, id: string): Promise<void> {
+    await this.o.router.drain(id);
+    const warmUntil = new Date(Date.now() + this.o.warmSeconds * 1000);
+    await this.db.updateTable('deployments').set({ running: 'warm', warm_until: warmUntil }).where('id', '=', id).where('running', '<>', 'stopped').execute();
+    await this.settle(app, env);
+  }
+
+  /** Keeps at most `keepWarm` replaced deployments running (the newest), stops the rest and those past their warm time. */
+  private async settle(app: ManagedApplication, env: EnvironmentRow): Promise<void> {
+    await this.locks.run(`settle:${env.id}`, async () => {
+      const current = (await this.db.selectFrom('environments').select('released_deployment_id').where('id', '=', env.id).executeTakeFirst())?.released_deployment_id ?? null;
+      const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').orderBy('number', 'desc').execute();
+      const newest = rows.find((r) => r.status === 'healthy')?.id;
+      let kept = 0;
+      for (const r of rows) {
+        if (r.id === current || r.status === 'starting') continue;
+        // the newest healthy deployment that was not released yet waits for its release
+        if (r.id === newest && r.running === 'running') continue;
+        const expired = r.warm_until !== null && new Date(r.warm_until).getTime() <= Date.now();
+        if (r.running === 'running') await this.db.updateTable('deployments').set({ running: 'warm', warm_until: new Date(Date.now() + this.o.warmSeconds * 1000) }).where('id', '=', r.id).execute();
+        if (kept < this.o.keepWarm && !expired && this.o.warmSeconds > 0) {
+          kept++;
+          continue;
+        }
+        await this.stopDeployment(r.id);
+      }
+    });
+    void app;
+  }
+
+  private async stopDeployment(id: string, graceMs = this.o.stopGraceSeconds * 1000): Promise<void> {
+    await this.o.router.drain(id);
+    await this.o.runtime.stop(id, graceMs);
+    await this.db.updateTable('deployments').set({ running: 'stopped', warm_until: null }).where('id', '=', id).execute();
+    this.o.log.info({ deployment: id }, 'deployment stopped');
+  }
+
+  /** An environment being deleted: its route removed, everything running there stopped. */
+  private async teardown(env: EnvironmentRow, app: { namespace: string; name: string }): Promise<void> {
+    this.o.router.set(this.key(app, env.name), null);
+    const rows = await this.db.selectFrom('deployments').select('id').where('environment_id', '=', env.id).where('running', '<>', 'stopped').execute();
+    await Promise.all(rows.map((r) => this.stopDeployment(r.id, 2000)));
+    await this.db.updateTable('environments').set({ released_deployment_id: null }).where('id', '=', env.id).execute();
+  }
+
+  // ---- environments ----------------------------------------------------------------------------
+
+  /** Creates an environment, provisions its resources and, when cloned, copies the source's config and releases its build. */
+  async createEnvironment(ref: string, req: { name: string; type: string; ttlHours?: number | undefined; ttl?: string | undefined; from?: string | undefined }, by: string, emit: Emit = noop): Promise<EnvironmentStatus> {
+    const app = await this.o.apps.managedApplication(ref);
+    const source = req.from ? await this.env(app, req.from) : null;
+    await this.o.apps.createEnvironment(ref, { name: req.name, type: req.type, ttlHours: req.ttlHours, ttlSeconds: req.ttl ? durationSeconds(req.ttl) : undefined, clonedFrom: req.from });
+    const created = await this.o.apps.managedApplication(ref);
+    const env = await this.env(created, req.name);
+    try {
+      await this.ensureResources(created, env, emit);
+      if (source) {
+        const config = await this.o.configs.current(source.id);
+        if (config.version > 0) await this.o.configs.update(env.id, { set: config.variables, secrets: config.secrets }, by, `cloned from ${source.name} v${config.version}`);
+        if (source.released_deployment_id) {
+          const d = (await this.deploymentById(source.released_deployment_id))!;
+          await this.deploy(ref, env.name, { build: d.build_id, release: true }, by, emit);
+        }
+      }
+    } catch (err) {
+      // the environment exists (with whatever failed shown); creating it again would collide, so say what to do
+      if (err instanceof PaveError) throw new PaveError(err.status, err.type.replace(/^.*\//, ''), err.title, `${req.name} was created, but: ${err.message}`);
+      throw err;
+    }
+    return this.status(ref, req.name);
+  }
+
+  async status(ref: string, envName: string): Promise<EnvironmentStatus> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    return this.envStatus(app, env);
+  }
+
+  async statuses(ref: string): Promise<EnvironmentStatus[]> {
+    const app = await this.o.apps.managedApplication(ref);
+    return Promise.all(app.environments.map((e) => this.envStatus(app, e)));
+  }
+
+  private async envStatus(app: ManagedApplication, env: EnvironmentRow): Promise<EnvironmentStatus> {
+    const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where((eb) => eb.or([eb('running', '<>', 'stopped'), eb('id', '=', env.released_deployment_id ?? '00000000-0000-0000-0000-000000000000')])).orderBy('number', 'desc').execute();
+    const views = await Promise.all(rows.map((r) => this.view(app, env, r)));
+    const released = views.find((v) => v.released) ?? null;
+    let status: string = env.status === 'active' ? 'empty' : env.status;
+    if (env.status === 'active' && released) {
+      const procs = released.processes;
+      if (released.running === 'stopped' || !procs.length || procs.every((p) => p.state === 'stopped')) status = 'down';
+      else if (procs.some((p) => p.state === 'backoff' || p.restarts > 0)) status = 'degraded';
+      else status = 'running';
+    }
+    const urls = released ? this.urls(app, env.name) : { url: null, pathUrl: null };
+    return {
+      name: env.name, type: env.type, status, url: urls.url, pathUrl: urls.pathUrl, expiresAt: iso(env.expires_at), clonedFrom: env.cloned_from,
+      released, deployments: views.filter((v) => !v.released),
+    };
+  }
+
+  private urls(app: { namespace: string; name: string }, env: string): { url: string | null; pathUrl: string | null } {
+    const u = this.o.router.urlFor(this.key(app, env));
+    return { url: u.host, pathUrl: u.path };
+  }
+
+  // ---- views -----------------------------------------------------------------------------------
+
+  async list(ref: string, envName: string, limit = 50): Promise<Deployment[]> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).orderBy('number', 'desc').limit(limit).execute();
+    return Promise.all(rows.map((r) => this.view(app, env, r)));
+  }
+
+  async get(ref: string, envName: string, selector: string | number): Promise<Deployment> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    return this.view(app, env, await this.deployment(env.id, selector));
+  }
+
+  private async view(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow): Promise<Deployment> {
+    const build = await this.db.selectFrom('builds').select(['id', 'number', 'artifact_digest']).where('id', '=', d.build_id).executeTakeFirstOrThrow();
+    const status = d.running === 'stopped' ? null : await this.o.runtime.status(d.id).catch(() => null);
+    return {
+      id: d.id, number: d.number, application: app.ref, environment: env.name, build: { id: build.id, number: build.number, digest: build.artifact_digest },
+      configVersion: d.config_version, resourceVersions: d.resource_versions, status: d.status, running: d.running, released: env.released_deployment_id === d.id,
+      releasePhase: d.released_phase, error: d.error, lastLogs: d.last_logs, promotedFrom: d.promoted_from,
+      processes: d.processes.map((p) => {
+        const s = status?.processes.find((x) => x.type === p.type && x.replica === p.replica);
+        const alive = Boolean(status?.alive);
+        return { type: p.type, replica: p.replica, port: p.port, state: alive && s ? s.state : 'stopped', pid: alive && s ? s.pid : null, restarts: s?.restarts ?? 0, lastExit: s?.lastExit ?? null };
+      }),
+      createdBy: d.created_by, createdAt: iso(d.created_at)!, finishedAt: iso(d.finished_at), durationMs: d.duration_ms,
+    };
+  }
+
+  async releases(ref: string, envName: string): Promise<{ deployment: string; number: number; previous: string | null; kind: string; warm: boolean; durationMs: number | null; createdBy: string; createdAt: string }[]> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const rows = await this.db.selectFrom('releases as r').innerJoin('deployments as d', 'd.id', 'r.deployment_id').select(['r.deployment_id', 'd.number', 'r.previous_deployment_id', 'r.kind', 'r.warm', 'r.duration_ms', 'r.created_by', 'r.created_at']).where('r.environment_id', '=', env.id).orderBy('r.id', 'desc').limit(100).execute();
+    return rows.map((r) => ({ deployment: r.deployment_id, number: r.number, previous: r.previous_deployment_id, kind: r.kind, warm: r.warm, durationMs: r.duration_ms, createdBy: r.created_by, createdAt: iso(r.created_at)! }));
+  }
+
+  /** What changed between two deployments of an application (any environments): build, config, resources, processes. */
+  async diff(ref: string, a: { env: string; selector: string | number }, b: { env: string; selector: string | number }): Promise<DeploymentDiff> {
+    const app = await this.o.apps.managedApplication(ref);
+    const load = async (x: { env: string; selector: string | number }) => {
+      const env = await this.env(app, x.env);
+      const d = await this.deployment(env.id, x.selector);
+      const build = await this.db.selectFrom('builds').selectAll().where('id', '=', d.build_id).executeTakeFirstOrThrow();
+      return { env, d, build };
+    };
+    const [A, B] = [await load(a), await load(b)];
+    const typesOf = (d: DeploymentRow) => {
+      const out: Record<string, string> = {};
+      for (const p of d.processes) out[p.type] = `${p.command} ×${d.processes.filter((q) => q.type === p.type).length}`;
+      return out;
+    };
+    const pa = typesOf(A.d);
+    const pb = typesOf(B.d);
+    const names = (x: Record<string, string>, y: Record<string, string>) => [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+    return {
+      from: { id: A.d.id, number: A.d.number, environment: A.env.name },
+      to: { id: B.d.id, number: B.d.number, environment: B.env.name },
+      build: { changed: A.build.artifact_digest !== B.build.artifact_digest, from: A.build.artifact_digest, to: B.build.artifact_digest },
+      configVersion: { from: A.d.config_version, to: B.d.config_version },
+      variables: diffSnapshots(this.snapshot(A.d), this.snapshot(B.d)).map((c) => ({ ...c, process: '*' })),
+      resources: names(A.d.resource_versions, B.d.resource_versions).filter((n) => A.d.resource_versions[n] !== B.d.resource_versions[n]).map((n) => ({ name: n, from: A.d.resource_versions[n] ?? null, to: B.d.resource_versions[n] ?? null })),
+      processes: names(pa, pb).filter((n) => pa[n] !== pb[n]).map((n) => ({ type: n, from: pa[n] ?? null, to: pb[n] ?? null })),
+    };
+  }
+
+  // ---- logs ------------------------------------------------------------------------------------
+
+  /** Log lines of an environment's running deployments (or one deployment): the backlog, then, when following, new lines as they come. */
+  async logs(ref: string, envName: string, opts: { tail: number; follow: boolean; deployment?: string | number | undefined; signal?: AbortSignal | undefined }, onLine: (l: LogLine) => void): Promise<void> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const runs = async () =>
+      opts.deployment !== undefined
+        ? [await this.deployment(env.id, opts.deployment)]
+        : this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').orderBy('number').execute();
+    const initial = await runs();
+    const backlog: LogLine[] = [];
+    for (const d of initial) for (const l of await this.o.runtime.logs(d.id, { tail: opts.tail })) backlog.push({ ...l, deployment: d.id });
+    backlog.sort((x, y) => x.ts.localeCompare(y.ts));
+    for (const l of opts.tail > 0 ? backlog.slice(-opts.tail) : []) onLine(l);
+    if (!opts.follow) return;
+    // a first line at once, so that the client sees the stream open even while the processes are quiet
+    onLine({ ts: new Date().toISOString(), stream: 'system', line: `following the logs of ${initial.length} running deployment(s) of ${envName}` });
+    const following = new Set<string>();
+    const ctl = new AbortController();
+    const stop = () => ctl.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    const followAll = async (rows: DeploymentRow[]) => {
+      for (const d of rows) {
+        if (following.has(d.id)) continue;
+        following.add(d.id);
+        this.o.runtime.follow(d.id, (l) => onLine({ ...l, deployment: d.id }), ctl.signal);
+      }
+    };
+    await followAll(initial);
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (opts.deployment === undefined) void runs().then(followAll, () => undefined);
+      }, 1000);
+      ctl.signal.addEventListener('abort', () => {
+        clearInterval(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  // ---- the server's life -----------------------------------------------------------------------
+
+  /**
+   * At start: deployments that were starting when the server stopped are failed; released ones are
+   * re-adopted (their processes outlived the server) or started again; warm ones are re-adopted or
+   * marked stopped. Routes are rebuilt from the store.
+   */
+  async reconcile(): Promise<{ adopted: number; restarted: number; failed: number; stopped: number }> {
+    const out = { adopted: 0, restarted: 0, failed: 0, stopped: 0 };
+    await this.o.builds.failInterrupted();
+    const rows = await this.db
+      .selectFrom('deployments as d')
+      .innerJoin('environments as e', 'e.id', 'd.environment_id')
+      .innerJoin('entities as a', 'a.id', 'e.entity_id')
+      .selectAll('d')
+      .select(['a.ref', 'e.name as env_name', 'e.released_deployment_id'])
+      .where((eb) => eb.or([eb('d.running', '<>', 'stopped'), eb('d.id', '=', eb.ref('e.released_deployment_id'))]))
+      .execute();
+    for (const r of rows) {
+      const status = await this.o.runtime.status(r.id).catch(() => null);
+      if (r.status === 'starting') {
+        await this.o.runtime.stop(r.id, 0).catch(() => undefined);
+        await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: 'the server stopped while this deployment was starting; deploy again', finished_at: new Date() }).where('id', '=', r.id).execute();
+        out.failed++;
+        continue;
+      }
+      const released = r.released_deployment_id === r.id;
+      if (status?.alive) {
+        if (released) this.route(parseRef(r.ref), r.env_name, r);
+        out.adopted++;
+        continue;
+      }
+      if (!released) {
+        await this.db.updateTable('deployments').set({ running: 'stopped', warm_until: null }).where('id', '=', r.id).execute();
+        out.stopped++;
+        continue;
+      }
+      try {
+        const app = await this.o.apps.managedApplication(r.ref);
+        const env = await this.env(app, r.env_name);
+        const build = await this.db.selectFrom('builds').selectAll().where('id', '=', r.build_id).executeTakeFirstOrThrow();
+        const row = await this.restart(app, env, r, build, noop);
+        this.route(app, env.name, row);
+        out.restarted++;
+      } catch (err) {
+        this.o.log.error({ deployment: r.id, err }, 'a released deployment could not be started again');
+        await this.db.updateTable('deployments').set({ running: 'stopped' }).where('id', '=', r.id).execute();
+      }
+    }
+    this.o.log.info(out, 'deployments reconciled');
+    return out;
+  }
+
+  /** Periodic work: warm deployments past their time are stopped, expired previews deleted with everything in them. */
+  async sweep(): Promise<{ stopped: number; expired: string[] }> {
+    const stale = await this.db.selectFrom('deployments').select('id').where('running', '=', 'warm').where('warm_until', '<=', new Date()).execute();
+    for (const r of stale) await this.stopDeployment(r.id).catch((err: unknown) => this.o.log.error({ err, deployment: r.id }, 'could not stop a warm deployment'));
+    const expired = await this.db
+      .selectFrom('environments as e')
+      .innerJoin('entities as a', 'a.id', 'e.entity_id')
+      .select(['a.ref', 'e.name'])
+      .where('e.expires_at', '<=', new Date())
+      .where('e.status', 'in', ['active', 'delete-failed'])
+      .execute();
+    const done: string[] = [];
+    for (const e of expired) {
+      this.o.log.info({ application: e.ref, environment: e.name }, 'preview expired: deleting it');
+      const res = await this.o.apps.deleteEnvironment(e.ref, e.name).catch((err: unknown) => ({ ok: false, error: err }));
+      if (res.ok) done.push(`${e.ref}/${e.name}`);
+    }
+    return { stopped: stale.length, expired: done };
+  }
+
+  /** Stops every run (tests, and `pave` uninstall); a normal server stop leaves applications running. */
+  async stopAll(graceMs = 2000): Promise<void> {
+    await this.idle();
+    const rows = await this.db.selectFrom('deployments').select('id').where('running', '<>', 'stopped').execute();
+    await Promise.all(rows.map((r) => this.o.runtime.stop(r.id, graceMs).catch(() => undefined)));
+    await this.db.updateTable('deployments').set({ running: 'stopped' }).where('running', '<>', 'stopped').execute();
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => this.o.log.error({ err }, 'background deployment work failed'));
+    this.background.add(q);
+    void q.finally(() => this.background.delete(q));
+  }
+
+  /** Resolves when background work (draining, stopping) is done. */
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.allSettled([...this.background]);
+  }
+}
+
+function deathReason(status: RunStatus | null): string | null {
+  if (!status) return 'the run has no status';
+  if (!status.alive) return 'the supervisor of the processes died';
+  const crashed = status.processes.find((p) => p.lastExit !== null && p.state !== 'stopping' && p.state !== 'stopped');
+  if (!crashed) return null;
+  const e = crashed.lastExit!;
+  return `${crashed.type}.${crashed.replica} exited ${e.signal ? `on ${e.signal}` : `with code ${e.code}`} before it was healthy${crashed.restarts ? ` (restarted ${crashed.restarts} times)` : ''}`;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function parseRef(ref: string): { namespace: string; name: string } {
+  const [, rest] = ref.split(':') as [string, string];
+  const [namespace, name] = rest.split('/') as [string, string];
+  return { namespace, name };
+}
+
+export function durationSeconds(d: string): number {
+  const n = Number(d.slice(0, -1));
+  return n * { s: 1, m: 60, h: 3600, d: 86400 }[d.slice(-1) as 's' | 'm' | 'h' | 'd'];
+}
