@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { SECRET_MASK } from '../contracts/golden.ts';
 import type { Change, ConfigUpdate } from '../contracts/deployments.ts';
-import { validationError } from '../errors.ts';
+import { preconditionFailed, validationError } from '../errors.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Db } from '../store/db.ts';
 import type { EnvironmentConfigRow } from '../store/schema.ts';
@@ -46,7 +46,7 @@ export class EnvironmentConfigs {
   }
 
   /** Applies a change as a new version; an update that changes nothing writes nothing. */
-  async update(environmentId: string, update: ConfigUpdate, by: string, change?: string): Promise<ConfigValues> {
+  async update(environmentId: string, update: ConfigUpdate, by: string, change?: string, expectedVersion?: number): Promise<ConfigValues> {
     const both = Object.keys(update.set ?? {}).filter((k) => k in (update.secrets ?? {}));
     if (both.length) throw validationError(`${both.join(', ')} cannot be both a variable and a secret`, both.map((k) => ({ path: `body.secrets.${k}`, message: 'also given in set' })));
     return this.db.transaction().execute(async (tx) => {
@@ -54,6 +54,7 @@ export class EnvironmentConfigs {
       await sql`SELECT pg_advisory_xact_lock(hashtext(${`config:${environmentId}`}))`.execute(tx);
       const row = await tx.selectFrom('environment_configs').selectAll().where('environment_id', '=', environmentId).orderBy('version', 'desc').limit(1).executeTakeFirst();
       const cur = this.open(row);
+      if (expectedVersion !== undefined && expectedVersion !== cur.version) throw preconditionFailed(`the config is at version ${cur.version}, not ${expectedVersion}; read it again`);
       const variables = { ...cur.variables };
       const secrets = { ...cur.secrets };
       for (const k of update.unset ?? []) {

@@ -318,7 +318,12 @@ export class DeploymentService {
 
   private route(app: { namespace: string; name: string }, envName: string, d: DeploymentRow): void {
     const backends = d.processes.filter((p) => p.type === 'web' && p.port !== null).map((p) => ({ host: '127.0.0.1', port: p.port! }));
-    this.o.router.set(this.key(app, envName), backends.length ? { deploymentId: d.id, backends } : null);
+    try {
+      this.o.router.set(this.key(app, envName), backends.length ? { deploymentId: d.id, backends } : null);
+    } catch (err) {
+      // e.g. app "a-b" env "c" and app "a" env "b-c" would share the host a-b-c.localhost
+      throw conflict(`the route of ${app.name} ${envName} cannot be set: ${(err as Error).message}`);
+    }
   }
 
   /** The replaced deployment: drained of in-flight requests, then kept warm or stopped. */

@@ -101,5 +101,4 @@ describe('Router: releases under load', () => {
     assert.ok(served.size >= 15, `requests reached most deployments (${served.size})`);
     assert.equal(router.stats().failures, 0);
   });
-
 });

@@ -31,6 +31,7 @@ import {
 import { buildView, type BuildTarget } from '../../deployments/builds.ts';
 import { forbidden, validationError } from '../../errors.ts';
 import type { Services } from '../../services.ts';
+import { ifMatch, setEtag } from '../etag.ts';
 import { NDJSON, streamWork, wantsStream } from '../ndjson.ts';
 import { defineRoute, type Route } from '../route.ts';
 
@@ -184,19 +185,25 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
       method: 'GET', url: `${base}/environments/:env/config`, operationId: 'getConfig', summary: 'Variables and secrets of an environment (secrets masked), with the layers under them', tag: 'config',
       params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins)') }), errors: [403, 404],
       response: { status: 200, description: 'The current config version', schema: ConfigSchema },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, principal, reply }) => {
         const reveal = query.reveal === 'true';
         if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret values');
-        return configView(ref(query.namespace, params.name), params.env, reveal);
+        const view = await configView(ref(query.namespace, params.name), params.env, reveal);
+        setEtag(reply, view.version);
+        return view;
       },
     }),
     defineRoute({
       method: 'PATCH', url: `${base}/environments/:env/config`, operationId: 'updateConfig', summary: 'Set or unset variables and secrets (a new config version; takes effect at the next deployment)', tag: 'config',
-      params: EnvPath, query: Ns, body: ConfigUpdateSchema, errors: [404], response: { status: 200, description: 'The new config version', schema: ConfigSchema },
-      handler: async ({ params, query, body, principal }) => {
+      description: 'Changes name the keys they set or unset, so concurrent changes of different keys both apply (like Heroku\'s config:set); If-Match is optional here: with the ETag (config version) last read, a change made meanwhile gets 412. The ETag of the answer is the new version.',
+      params: EnvPath, query: Ns, body: ConfigUpdateSchema, errors: [404, 412],
+      headers: [{ name: 'If-Match', required: false, description: 'the config version (ETag) last read; a stale one gets 412' }],
+      response: { status: 200, description: 'The new config version', schema: ConfigSchema },
+      handler: async ({ params, query, body, principal, req, reply }) => {
         const appRef = ref(query.namespace, params.name);
         const t = await envId(appRef, params.env);
-        await configs.update(t.env.id, body, principal.userRef);
+        const saved = await configs.update(t.env.id, body, principal.userRef, undefined, ifMatch(req, false));
+        setEtag(reply, saved.version);
         return configView(appRef, params.env, false);
       },
     }),
