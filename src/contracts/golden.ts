@@ -19,6 +19,7 @@ export const EnvironmentCreateSchema = z.strictObject({
   ttlHours: z.number().int().min(1).max(24 * 90).optional().describe('previews: hours until it expires'),
   ttl: z.string().regex(/^[1-9][0-9]{0,6}(s|m|h|d)$/, 'must be a duration such as 90s, 30m, 24h or 7d').optional().describe('previews: time until it expires and is deleted with everything in it, e.g. 24h'),
   from: ResourceNameSchema.optional().describe('clone this environment: its config and its released build, with resources of its own'),
+  provision: z.boolean().default(true).describe('provision its resources now (false: only record it, to review a plan before applying)'),
 });
 
 /** Extra fields of POST /api/v1/applications that make the application from a template. */
@@ -28,7 +29,7 @@ export const FromTemplateFields = {
   inputs: z.record(z.string(), z.unknown()).optional(),
   addons: z.array(AddOnRequestSchema).max(50).optional(),
   workload: z.record(z.string(), z.unknown()).optional().describe('a Score workload (score.dev/v1b1) replacing the template\'s'),
-  environments: z.array(EnvironmentCreateSchema.omit({ ttlHours: true, ttl: true, from: true })).max(20).optional().describe('defaults to one development environment'),
+  environments: z.array(EnvironmentCreateSchema.omit({ ttlHours: true, ttl: true, from: true, provision: true })).max(20).optional().describe('defaults to one development environment'),
 };
 
 export const EnvironmentSchema = z.object({

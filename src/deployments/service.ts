@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ApplicationService, ManagedApplication } from '../applications/service.ts';
 import type { Builder } from '../builds/builder.ts';
 import type { Deployment, DeploymentDiff, DeployRequest, EnvironmentStatus, LogLine, Release } from '../contracts/deployments.ts';
-import { conflict, notFound, PaveError } from '../errors.ts';
+import { SECRET_MASK } from '../contracts/golden.ts';
+import { conflict, notFound, PaveError, validationError } from '../errors.ts';
 import { resolveProfile } from '../platform/profiles.ts';
 import type { Router } from '../router/router.ts';
 import type { RouteKey } from '../router/types.ts';
@@ -53,6 +54,8 @@ export interface DeploymentServiceOptions {
 const snapshotContext = (id: string) => `deployment:${id}:snapshot`;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const noop: Emit = () => undefined;
+/** An environment whose process exited this recently is shown degraded, even once it runs again. */
+const DEGRADED_FOR_MS = 5 * 60_000;
 
 export class DeploymentService {
   private readonly o: DeploymentServiceOptions;
@@ -104,7 +107,7 @@ export class DeploymentService {
     const workloadVars = Object.fromEntries(Object.entries(vars.containers[container] ?? {}).map(([k, v]) => [k, String(v)]));
     const profile = app.team ? await resolveProfile(this.db, app.team) : await resolveProfile(this.db, '*');
     const config = await this.o.configs.current(env.id);
-    const mask = (o: Record<string, string>) => (reveal ? o : Object.fromEntries(Object.keys(o).map((k) => [k, '••••••••'])));
+    const mask = (o: Record<string, string>) => (reveal ? o : Object.fromEntries(Object.keys(o).map((k) => [k, SECRET_MASK])));
     return {
       layers: [
         { source: `template ${app.template.metadata.name}@${app.template.metadata.version} and add-ons`, variables: workloadVars },
@@ -289,7 +292,7 @@ export class DeploymentService {
         await tx.updateTable('deployments').set({ running: 'running', warm_until: null }).where('id', '=', row.id).execute();
         await tx.insertInto('releases').values({ environment_id: env.id, deployment_id: row.id, previous_deployment_id: previous, kind, warm, duration_ms: duration, created_by: by }).execute();
       });
-      emit({ step: 'released', message: `deployment ${row.number} is released${warm ? ' (it was warm)' : ''} in ${duration} ms` });
+      emit({ step: 'released', message: `deployment ${row.number} is released in ${duration} ms${warm ? '' : ' (started again from its build and snapshot)'}` });
       this.o.log.info({ deployment: row.id, application: app.ref, environment: env.name, kind, warm, ms: duration }, 'released');
       if (previous && previous !== row.id) this.track(this.retire(app, env, previous));
       const released = (await this.deploymentById(row.id))!;
@@ -375,14 +378,15 @@ export class DeploymentService {
   // ---- environments ----------------------------------------------------------------------------
 
   /** Creates an environment, provisions its resources and, when cloned, copies the source's config and releases its build. */
-  async createEnvironment(ref: string, req: { name: string; type: string; ttlHours?: number | undefined; ttl?: string | undefined; from?: string | undefined }, by: string, emit: Emit = noop): Promise<EnvironmentStatus> {
+  async createEnvironment(ref: string, req: { name: string; type: string; ttlHours?: number | undefined; ttl?: string | undefined; from?: string | undefined; provision?: boolean | undefined }, by: string, emit: Emit = noop): Promise<EnvironmentStatus> {
+    if (req.from && req.provision === false) throw validationError('a clone is provisioned and deployed at once; leave out provision: false', [{ path: 'body.provision', message: 'cannot be false with from' }]);
     const app = await this.o.apps.managedApplication(ref);
     const source = req.from ? await this.env(app, req.from) : null;
     await this.o.apps.createEnvironment(ref, { name: req.name, type: req.type, ttlHours: req.ttlHours, ttlSeconds: req.ttl ? durationSeconds(req.ttl) : undefined, clonedFrom: req.from });
     const created = await this.o.apps.managedApplication(ref);
     const env = await this.env(created, req.name);
     try {
-      await this.ensureResources(created, env, emit);
+      if (req.provision !== false) await this.ensureResources(created, env, emit);
       if (source) {
         const config = await this.o.configs.current(source.id);
         if (config.version > 0) await this.o.configs.update(env.id, { set: config.variables, secrets: config.secrets }, by, `cloned from ${source.name} v${config.version}`);
@@ -418,7 +422,7 @@ export class DeploymentService {
     if (env.status === 'active' && released) {
       const procs = released.processes;
       if (released.running === 'stopped' || !procs.length || procs.every((p) => p.state === 'stopped')) status = 'down';
-      else if (procs.some((p) => p.state === 'backoff' || p.restarts > 0)) status = 'degraded';
+      else if (procs.some((p) => p.state === 'backoff' || (p.lastExit !== null && Date.now() - Date.parse(p.lastExit.at) < DEGRADED_FOR_MS))) status = 'degraded';
       else status = 'running';
     }
     const urls = released ? this.urls(app, env.name) : { url: null, pathUrl: null };

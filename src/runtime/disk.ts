@@ -1,7 +1,7 @@
 /**
  * The layout of a run's folder, shared by the supervisor and `LocalRuntime` (node builtins only).
  *
- * <runDir>/spec.json        the RunSpec (0600: env holds secrets), written by start
+ * <runDir>/spec.json        the RunSpec without environment values (those reach the supervisor on stdin), written by start
  * <runDir>/status.json      the RunStatus minus `alive`, rewritten atomically by the supervisor on every change
  * <runDir>/supervisor.pid   the supervisor's pid
  * <runDir>/supervisor.log   the supervisor's own stdout/stderr (diagnostics only)

@@ -200,7 +200,9 @@ export class LocalRuntime implements Runtime {
     await fsp.mkdir(path.join(dir, LOG_DIR), { recursive: true, mode: 0o700 });
     for (const f of [STATUS_FILE, STOP_FILE, PID_FILE]) await fsp.rm(path.join(dir, f), { force: true });
     const specFile = path.join(dir, SPEC_FILE);
-    writeJsonAtomicSync(specFile, spec, 0o600);
+    // On disk without the environment (it holds secrets, which live in clear only in memory): the
+    // supervisor gets the whole spec on its stdin and keeps it for restarts.
+    writeJsonAtomicSync(specFile, { ...spec, processes: spec.processes.map((p) => ({ ...p, env: {} })) }, 0o600);
     await fsp.chmod(specFile, 0o600);
 
     const began = Date.now();
@@ -218,8 +220,10 @@ export class LocalRuntime implements Runtime {
         cwd: dir,
         env,
         detached: true,
-        stdio: ['ignore', out, out],
+        stdio: ['pipe', out, out],
       });
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(JSON.stringify(spec));
     } finally {
       fs.closeSync(out);
     }

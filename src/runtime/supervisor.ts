@@ -23,7 +23,6 @@ import {
   LOG_DIR,
   MAX_LINE_CHARS,
   PID_FILE,
-  SPEC_FILE,
   STATUS_FILE,
   STOP_FILE,
   logFileName,
@@ -169,7 +168,8 @@ interface Proc {
 
 const runDir = path.resolve(process.argv[2] ?? '.');
 const runId = process.argv[3] ?? path.basename(runDir);
-const spec = JSON.parse(fs.readFileSync(path.join(runDir, SPEC_FILE), 'utf8')) as RunSpec;
+// The whole spec, environment included, comes on stdin; spec.json on disk has no environment values.
+const spec = JSON.parse(fs.readFileSync(0, 'utf8')) as RunSpec;
 const logBytes = spec.logBytes && spec.logBytes > 0 ? spec.logBytes : DEFAULT_LOG_BYTES;
 const initialMs = Math.max(1, spec.restart?.initialMs ?? DEFAULT_RESTART_INITIAL_MS);
 const maxMs = Math.max(initialMs, spec.restart?.maxMs ?? DEFAULT_RESTART_MAX_MS);

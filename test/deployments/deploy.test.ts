@@ -4,7 +4,9 @@
  * check, a crash loop, rollback (warm and cold), promotion, logs and draining.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Config, ConfigHistorySchema, Deployment, DeploymentDiff, LogLine, Release } from '../../src/contracts/deployments.ts';
 import type { z } from 'zod';
@@ -115,6 +117,12 @@ describe('deployments on the local runtime', { timeout: 180_000 }, () => {
     assert.doesNotMatch(JSON.stringify(diff), new RegExp(secret), 'a diff never shows a secret');
     const list = await json<{ items: Deployment[] }>(await s.api(`${envBase(app, 'development')}/deployments`));
     assert.doesNotMatch(JSON.stringify(list), new RegExp(secret));
+    // at rest: not in the store in clear, not in any file of the data directory (runs, logs, builds)
+    const rows = await s.store.db.selectFrom('deployments').selectAll().execute();
+    assert.ok(!rows.some((r) => r.snapshot.includes(Buffer.from(secret))));
+    for (const file of readdirSync(s.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile())) {
+      assert.ok(!readFileSync(path.join(file.parentPath, file.name)).includes(Buffer.from(secret)), `${file.name} holds the secret`);
+    }
     assert.deepEqual(list.items.map((d) => d.number), [second.number, first.number]);
     assert.equal(list.items[1]!.running, 'warm', 'the replaced deployment is kept warm');
   });

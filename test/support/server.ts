@@ -84,7 +84,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       return fetch(url + path, { ...init, headers, body: body ?? null });
     },
     async close() {
-      await services.deployments.stopAll(500);
+      // stop what the tests started (a test may have taken the store away: stop the runs on disk then)
+      await services.deployments.stopAll(500).catch(async () => {
+        for (const id of await services.runtime.list()) await services.runtime.stop(id, 500);
+      });
       await services.router.close();
       await pave.app.close();
       await store.close();

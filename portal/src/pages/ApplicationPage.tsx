@@ -1,9 +1,23 @@
 import { useParams } from 'react-router';
+import { DeploymentsSection } from '../components/deployments/DeploymentsSection.tsx';
 import { EntityDetails } from '../components/EntityDetails.tsx';
 import { GoldenPathSection } from '../components/golden/GoldenPathSection.tsx';
 
-/** An application; for one made from a template, also its golden path, environments and resources. */
+/** An application; for one made from a template, also its golden path, environments and resources, and its deployments. */
 export function ApplicationPage() {
   const { namespace = 'default', name = '' } = useParams();
-  return <EntityDetails key={`${namespace}/${name}`} kind="application" namespace={namespace} name={name} extra={<GoldenPathSection namespace={namespace} name={name} />} />;
+  return (
+    <EntityDetails
+      key={`${namespace}/${name}`}
+      kind="application"
+      namespace={namespace}
+      name={name}
+      extra={
+        <>
+          <GoldenPathSection namespace={namespace} name={name} />
+          <DeploymentsSection namespace={namespace} name={name} />
+        </>
+      }
+    />
+  );
 }

@@ -28,6 +28,7 @@ import {
   SelectorSchema,
   type LogLine,
 } from '../../contracts/deployments.ts';
+import { SECRET_MASK } from '../../contracts/golden.ts';
 import { buildView, type BuildTarget } from '../../deployments/builds.ts';
 import { forbidden, validationError } from '../../errors.ts';
 import type { Services } from '../../services.ts';
@@ -83,7 +84,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     const layers = await deployments.layers(t.app, t.env, reveal).then((l) => l.layers, () => []);
     return {
       environment: env, version: cur.version, variables: cur.variables,
-      secrets: Object.fromEntries(Object.keys(cur.secrets).map((k) => [k, reveal ? cur.secrets[k]! : '••••••••'])),
+      secrets: Object.fromEntries(Object.keys(cur.secrets).map((k) => [k, reveal ? cur.secrets[k]! : SECRET_MASK])),
       layers, change: cur.row?.change ?? null, createdBy: cur.row?.created_by ?? null, createdAt: cur.row ? new Date(cur.row.created_at).toISOString() : null,
     };
   };

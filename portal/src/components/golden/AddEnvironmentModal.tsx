@@ -44,7 +44,7 @@ export function AddEnvironmentModal({ namespace, application, existing, onClose,
     if (Object.keys(found).length) return;
     setBusy(true);
     try {
-      const golden = await api.golden(namespace, application).createEnvironment({ name: n, type, ...(type === 'preview' && typeof ttl === 'number' ? { ttlHours: ttl } : {}) });
+      const golden = await api.golden(namespace, application).createEnvironment({ name: n, type, provision: false, ...(type === 'preview' && typeof ttl === 'number' ? { ttlHours: ttl } : {}) });
       onCreated(golden, n);
     } catch (err) {
       setBusy(false);
