@@ -28,7 +28,8 @@ export class BuildService {
   private readonly builder: Builder;
   private readonly logDir: string;
   private readonly log: Logger;
-  private readonly live = new Map<string, EventEmitter>();
+  /** Builds in progress: their lines so far (replayed to followers) and the live ones. */
+  private readonly live = new Map<string, { emitter: EventEmitter; lines: BuildLogLine[] }>();
   private readonly running = new Set<Promise<unknown>>();
   constructor(o: { db: Db; builder: Builder; dataDir: string; log: Logger }) {
     this.db = o.db;
@@ -55,10 +56,12 @@ export class BuildService {
     await mkdir(this.logDir, { recursive: true });
     const file = path.join(this.logDir, `${build.id}.log`);
     const emitter = new EventEmitter();
-    this.live.set(build.id, emitter);
+    const lines: BuildLogLine[] = [];
+    this.live.set(build.id, { emitter, lines });
     let pending: Promise<void> = Promise.resolve();
     const onLog = (l: BuildLogLine) => {
       pending = pending.then(() => appendFile(file, `${JSON.stringify(l)}\n`)).catch(() => undefined);
+      lines.push(l);
       emitter.emit('line', l);
     };
     const done = (async () => {
@@ -110,8 +113,8 @@ export class BuildService {
 
   /** The newest successful build, for deploys that name none. */
   async latest(entityId: string): Promise<BuildRow> {
-    const row = await this.db.selectFrom('builds').selectAll().where('entity_id', '=', entityId).where('status', '=', 'succeeded').orderBy('number', 'desc').limit(1).executeTakeFirst();
-    if (!row) throw conflict('the application has no successful build yet: run "pave build" first');
+    const row = await this.db.selectFrom('builds').selectAll().where('entity_id', '=', entityId).where('status', '=', 'succeeded').where('artifact_kind', '=', 'local').orderBy('number', 'desc').limit(1).executeTakeFirst();
+    if (!row) throw conflict('the application has no successful build the local runtime can run yet: run "pave build" first');
     return row;
   }
 
@@ -119,33 +122,29 @@ export class BuildService {
     return this.db.selectFrom('builds').selectAll().where('entity_id', '=', entityId).orderBy('number', 'desc').limit(limit).execute();
   }
 
-  /** Kept log lines of a build; with `onLine`, also the lines still to come, until the build ends or `signal` aborts. */
+  /** Kept log lines of a build; when following a build in progress, also the lines still to come, until it ends or `signal` aborts. */
   async logs(build: BuildRow, onLine: (l: LogLine) => void, opts: { follow: boolean; signal?: AbortSignal | undefined }): Promise<void> {
-    const emitter = this.live.get(build.id);
-    const buffered: BuildLogLine[] = [];
-    const forward = (l: BuildLogLine) => buffered.push(l);
-    if (opts.follow && emitter) emitter.on('line', forward);
-    const text = await readFile(path.join(this.logDir, `${build.id}.log`), 'utf8').catch(() => '');
-    const seen = new Set<string>();
-    for (const raw of text.split('\n')) {
-      if (!raw) continue;
-      seen.add(raw);
-      onLine({ ...(JSON.parse(raw) as BuildLogLine), build: build.id });
+    const live = this.live.get(build.id);
+    if (live) {
+      // replay and subscribe in one synchronous step: no line falls between them
+      for (const l of live.lines) onLine({ ...l, build: build.id });
+      if (!opts.follow) return;
+      await new Promise<void>((resolve) => {
+        const line = (l: BuildLogLine) => onLine({ ...l, build: build.id });
+        const end = () => {
+          live.emitter.off('line', line);
+          live.emitter.off('end', end);
+          resolve();
+        };
+        live.emitter.on('line', line);
+        live.emitter.once('end', end);
+        opts.signal?.addEventListener('abort', end, { once: true });
+      });
+      return;
     }
-    if (!opts.follow || !emitter) return;
-    emitter.off('line', forward);
-    for (const l of buffered) if (!seen.has(JSON.stringify(l))) onLine({ ...l, build: build.id });
-    await new Promise<void>((resolve) => {
-      const line = (l: BuildLogLine) => onLine({ ...l, build: build.id });
-      const end = () => {
-        emitter.off('line', line);
-        emitter.off('end', end);
-        resolve();
-      };
-      emitter.on('line', line);
-      emitter.once('end', end);
-      opts.signal?.addEventListener('abort', end, { once: true });
-    });
+    // finished: the log file is complete (it is written before the build is marked done)
+    const text = await readFile(path.join(this.logDir, `${build.id}.log`), 'utf8').catch(() => '');
+    for (const raw of text.split('\n')) if (raw) onLine({ ...(JSON.parse(raw) as BuildLogLine), build: build.id });
   }
 
   /** Builds that were running when the server stopped are failed: their work folder is gone with the process. */

@@ -75,7 +75,7 @@ const stateText = (d: Deployment) => `${d.status}${d.released ? ', released' : '
 export function deploymentText(d: Deployment, url: string | null = null): string {
   const parts = [
     fields([
-      ['Deployment', `${d.number} in ${d.environment} of ${d.application.replace(/^application:default\//, '')}`],
+      ['Deployment', `${d.number} in ${d.environment} of ${d.application.replace(/^application:/, '').replace(/^default\//, '')}`],
       ['Status', stateText(d)],
       ['Build', `${d.build.number}${d.build.digest ? ` (${shortDigest(d.build.digest)})` : ''}`],
       ['Config', `v${d.configVersion}`],
