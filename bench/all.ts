@@ -11,6 +11,7 @@ const quick = args.includes('--quick') ? ['--quick'] : [];
 const runs: [string, string[]][] = [
   ['run.ts', args],
   ['resources.ts', quick],
+  ['deployments.ts', quick],
 ];
 let failed = 0;
 for (const [file, argv] of runs) {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Logger } from 'pino';
 import type { ApplicationService, ManagedApplication } from '../applications/service.ts';
 import type { Builder } from '../builds/builder.ts';
@@ -13,7 +13,7 @@ import type { RunStatus, Runtime } from '../runtime/types.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Db } from '../store/db.ts';
 import { freePort } from '../store/embedded.ts';
-import type { BuildRow, DeploymentProcess, DeploymentRow, EnvironmentRow } from '../store/schema.ts';
+import type { BuildRow, Database, DeploymentProcess, DeploymentRow, EnvironmentRow } from '../store/schema.ts';
 import type { BuildService } from './builds.ts';
 import type { EnvironmentConfigs } from './config.ts';
 import { diffSnapshots, type Snapshot } from './snapshot.ts';
@@ -333,7 +333,8 @@ export class DeploymentService {
   private async retire(app: ManagedApplication, env: EnvironmentRow, id: string): Promise<void> {
     await this.o.router.drain(id);
     const warmUntil = new Date(Date.now() + this.o.warmSeconds * 1000);
-    await this.db.updateTable('deployments').set({ running: 'warm', warm_until: warmUntil }).where('id', '=', id).where('running', '<>', 'stopped').execute();
+    // released again meanwhile (a rollback while its requests drained)? then it is not warm, it serves
+    await this.db.updateTable('deployments').set({ running: 'warm', warm_until: warmUntil }).where('id', '=', id).where('running', '<>', 'stopped').where(notReleased).execute();
     await this.settle(app, env);
   }
 
@@ -600,7 +601,7 @@ export class DeploymentService {
 
   /** Periodic work: warm deployments past their time are stopped, expired previews deleted with everything in them. */
   async sweep(): Promise<{ stopped: number; expired: string[] }> {
-    const stale = await this.db.selectFrom('deployments').select('id').where('running', '=', 'warm').where('warm_until', '<=', new Date()).execute();
+    const stale = await this.db.selectFrom('deployments').select('id').where('running', '=', 'warm').where('warm_until', '<=', new Date()).where(notReleased).execute();
     for (const r of stale) await this.stopDeployment(r.id).catch((err: unknown) => this.o.log.error({ err, deployment: r.id }, 'could not stop a warm deployment'));
     const expired = await this.db
       .selectFrom('environments as e')
@@ -637,6 +638,10 @@ export class DeploymentService {
     while (this.background.size) await Promise.allSettled([...this.background]);
   }
 }
+
+/** A deployment no environment's route points at. */
+const notReleased = (eb: ExpressionBuilder<Database, 'deployments'>) =>
+  eb.not(eb.exists(eb.selectFrom('environments').select('environments.id').whereRef('environments.released_deployment_id', '=', 'deployments.id')));
 
 function deathReason(status: RunStatus | null): string | null {
   if (!status) return 'the run has no status';

@@ -200,6 +200,22 @@ describe('deployments on the local runtime', { timeout: 180_000 }, () => {
     assert.match((await viaRouter(s.routerUrl, host)).body, new RegExp(other.id));
   });
 
+  test('a deployment released again while it still drains stays released (not warm, never swept)', async () => {
+    const cur = (await status(s, app, 'development')).released!;
+    const list = await json<{ items: Deployment[] }>(await s.api(`${envBase(app, 'development')}/deployments`));
+    const other = list.items.find((d) => d.status === 'healthy' && d.id !== cur.id && d.running !== 'stopped')!;
+    const slow = viaRouter(s.routerUrl, host, '/slow?ms=1000');
+    await new Promise((r) => setTimeout(r, 150));
+    await release(s, app, 'development', other.number);
+    await release(s, app, 'development', cur.number);
+    assert.equal((await slow).status, 200);
+    await s.services.deployments.idle();
+    const again = await json<Deployment>(await s.api(`${envBase(app, 'development')}/deployments/${cur.number}`));
+    assert.equal(again.released, true);
+    assert.equal(again.running, 'running');
+    assert.match((await viaRouter(s.routerUrl, host)).body, new RegExp(cur.id));
+  });
+
   test('logs: the backlog with process type and deployment, then live lines when following', async () => {
     const text = await (await s.api(`${envBase(app, 'development')}/logs?tail=50`)).text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as LogLine);

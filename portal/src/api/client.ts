@@ -63,7 +63,7 @@ export interface Versioned<T> {
   etag: string;
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   accept?: string;
   query?: Record<string, string | number | undefined>;
@@ -72,7 +72,7 @@ interface RequestOptions {
   signal?: AbortSignal;
 }
 
-function isProblem(x: unknown): x is Problem {
+export function isProblem(x: unknown): x is Problem {
   return typeof x === 'object' && x !== null && 'title' in x && typeof x.title === 'string' && 'status' in x && typeof x.status === 'number';
 }
 
@@ -92,8 +92,9 @@ export interface ApiClientOptions {
   baseUrl?: string;
 }
 
-export function createApiClient({ token, onUnauthorized, baseUrl = '' }: ApiClientOptions) {
-  async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
+/** One authenticated request: problem+json errors become ApiErrors, and a 401 signs the user out. Shared by every client of the portal. */
+export function createSender({ token, onUnauthorized, baseUrl = '' }: ApiClientOptions) {
+  return async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
     const headers = new Headers({ accept: opts.accept ?? 'application/json, application/problem+json' });
     if (token) headers.set('authorization', `Bearer ${token}`);
     if (opts.ifMatch) headers.set('if-match', opts.ifMatch);
@@ -118,8 +119,11 @@ export function createApiClient({ token, onUnauthorized, baseUrl = '' }: ApiClie
       throw error;
     }
     return res;
-  }
+  };
+}
 
+export function createApiClient(options: ApiClientOptions) {
+  const send = createSender(options);
   async function json<T>(path: string, opts?: RequestOptions): Promise<T> {
     return (await send(path, opts)).json() as Promise<T>;
   }

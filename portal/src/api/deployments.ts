@@ -7,7 +7,7 @@
 import { useMemo } from 'react';
 import type { Problem } from '../../../src/contracts/common.ts';
 import type { Build, Change, Config, ConfigUpdate, Deployment, DeploymentDiff, EnvironmentStatus, LogLine, Release } from '../../../src/contracts/deployments.ts';
-import { ApiError } from './client.ts';
+import { ApiError, createSender, isProblem } from './client.ts';
 import { useSession } from './session.tsx';
 
 export type { Build, Change, Config, ConfigUpdate, Deployment, DeploymentDiff, EnvironmentStatus, LogLine, Release };
@@ -33,9 +33,6 @@ export interface DeployOptions {
 const NDJSON = 'application/x-ndjson';
 const seg = encodeURIComponent;
 
-function isProblem(x: unknown): x is Problem {
-  return typeof x === 'object' && x !== null && 'title' in x && typeof x.title === 'string' && 'status' in x && typeof x.status === 'number';
-}
 
 const problemError = (p: Problem) => new ApiError(p.status, p.detail ?? p.title, p);
 
@@ -96,28 +93,15 @@ export function createDeploymentsClient({ token, onUnauthorized, baseUrl = '' }:
   const base = `/api/v1/applications/${seg(application)}`;
   const envBase = (env: string) => `${base}/environments/${seg(env)}`;
 
-  async function send(path: string, r: Req = {}): Promise<Response> {
-    const headers = new Headers({ accept: r.stream ? `${NDJSON}, application/problem+json` : 'application/json, application/problem+json' });
-    if (token) headers.set('authorization', `Bearer ${token}`);
-    if (r.body !== undefined) headers.set('content-type', 'application/json');
-    const params = new URLSearchParams({ namespace });
-    for (const [k, v] of Object.entries(r.query ?? {})) if (v !== undefined) params.set(k, String(v));
-    let res: Response;
-    try {
-      res = await fetch(`${baseUrl}${path}?${params}`, { method: r.method ?? 'GET', headers, body: r.body === undefined ? null : JSON.stringify(r.body), signal: r.signal ?? null });
-    } catch (err) {
-      if (err instanceof DOMException && err.name === 'AbortError') throw err;
-      throw new ApiError(0, 'The Pave server could not be reached. Check your connection and try again.', null);
-    }
-    if (!res.ok) {
-      const body: unknown = await res.json().catch(() => null);
-      const problem = isProblem(body) ? body : null;
-      const error = new ApiError(res.status, problem?.detail ?? problem?.title ?? `${res.status} ${res.statusText}`, problem);
-      if (res.status === 401) onUnauthorized?.(error);
-      throw error;
-    }
-    return res;
-  }
+  const sendOne = createSender({ token, onUnauthorized, baseUrl });
+  const send = (path: string, r: Req = {}): Promise<Response> =>
+    sendOne(path, {
+      ...(r.method ? { method: r.method } : {}),
+      ...(r.body !== undefined ? { body: r.body } : {}),
+      ...(r.signal ? { signal: r.signal } : {}),
+      ...(r.stream ? { accept: `${NDJSON}, application/problem+json` } : {}),
+      query: { namespace, ...r.query },
+    });
   const json = async <T>(path: string, r?: Req): Promise<T> => (await send(path, r)).json() as Promise<T>;
   const work = async <E, R>(path: string, body: unknown, onEvent: (e: E) => void, what: string, signal?: AbortSignal): Promise<R> =>
     readWork<E, R>(await send(path, { method: 'POST', body, stream: true, signal }), onEvent, what);
