@@ -10,17 +10,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Config, ConfigHistorySchema, Deployment, DeploymentDiff, LogLine, Release } from '../../src/contracts/deployments.ts';
 import type { z } from 'zod';
+import { alive } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { build, createApp, deploy, envBase, json, release, status, viaRouter } from './helpers.ts';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until(what: string, cond: () => Promise<boolean>, timeout = 15_000): Promise<void> {
   const deadline = Date.now() + timeout;

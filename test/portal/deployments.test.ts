@@ -7,27 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import type { Deployment, EnvironmentStatus } from '../../src/contracts/deployments.ts';
 import { HELLO, json, viaRouter } from '../deployments/helpers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { CHROMIUM, launchBrowser, PORTAL_INDEX, until } from '../support/browser.ts';
 
-const PORTAL_INDEX = path.resolve(import.meta.dirname, '../../portal/dist/index.html');
-const CHROMIUM = process.env.PAVE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const TIMEOUT = 10_000;
 /** Builds and deployments start real processes; give them more room than a page load. */
 const WORK_TIMEOUT = 25_000;
 
-async function until(what: string, cond: () => Promise<boolean>, timeout = TIMEOUT): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('web portal: deployments', { timeout: 90_000 }, () => {
   let server: TestServer;
@@ -77,7 +67,7 @@ describe('web portal: deployments', { timeout: 90_000 }, () => {
     await json(await server.api('/api/v1/teams', { method: 'POST', json: { name: team, title: 'Web', members: ['admin'] } }), 201);
     await json(await server.api('/api/v1/applications', { method: 'POST', json: { name: app, owner: team, template: 'node-service' } }), 201);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
     context.setDefaultTimeout(TIMEOUT);
     page = await context.newPage();

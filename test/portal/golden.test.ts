@@ -8,25 +8,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { CHROMIUM, launchBrowser, PORTAL_INDEX, until } from '../support/browser.ts';
 
-const PORTAL_INDEX = path.resolve(import.meta.dirname, '../../portal/dist/index.html');
-const CHROMIUM = process.env.PAVE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const TIMEOUT = 10_000;
 /** Provisioning talks to real services; give it more room than a page load. */
 const PROVISION_TIMEOUT = 30_000;
 
-async function until(what: string, cond: () => Promise<boolean>, timeout = TIMEOUT): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('web portal: golden paths', { timeout: 90_000 }, () => {
   let server: TestServer;
@@ -62,7 +52,7 @@ describe('web portal: golden paths', { timeout: 90_000 }, () => {
     res = await server.api('/api/v1/applications', { method: 'POST', json: { name: taken, owner: team } });
     assert.equal(res.status, 201, await res.text());
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
     context.setDefaultTimeout(TIMEOUT);
     page = await context.newPage();

@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { BACKSTAGE_FIXTURES } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { CHROMIUM, launchBrowser, PORTAL_INDEX } from '../support/browser.ts';
 
-const PORTAL_INDEX = path.resolve(import.meta.dirname, '../../portal/dist/index.html');
-const CHROMIUM = process.env.PAVE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const TIMEOUT = 10_000;
 
 /** Polls `cond` until it holds (the browser's DOM is read through locators, so this file needs no DOM types). */
@@ -61,7 +59,7 @@ describe('web portal', { timeout: 60_000 }, () => {
     const result = (await res.json()) as { created: number };
     assert.ok(result.created > 40, `imported ${result.created} entities`);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
     context.setDefaultTimeout(TIMEOUT);
     page = await context.newPage();

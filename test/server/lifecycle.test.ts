@@ -7,17 +7,9 @@ import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/migrate.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { spawn } from 'node:child_process';
-import { ROOT, runFailingServer, startServerProcess } from '../support/process.ts';
+import { alive, ROOT, runFailingServer, startServerProcess } from '../support/process.ts';
 
 const me = (url: string, token: string) => fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const postmasterPid = (dir: string) => Number(readFileSync(path.join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 describe('npm start with the embedded store', () => {

@@ -63,3 +63,13 @@ export function runFailingServer(env: Record<string, string>): Promise<{ code: n
     });
   });
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
