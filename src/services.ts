@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { TokenService } from './access/tokens.ts';
+import { ActionService } from './actions/service.ts';
+import { AuditLog } from './audit/log.ts';
 import { ApplicationService } from './applications/service.ts';
 import { Builder } from './builds/builder.ts';
 import { CatalogService } from './catalog/service.ts';
@@ -34,6 +36,8 @@ export interface Services {
   deployments: DeploymentService;
   runtime: Runtime;
   router: Router;
+  actions: ActionService;
+  audit: AuditLog;
 }
 
 /** Deployment settings (see the README's configuration reference). */
@@ -78,7 +82,9 @@ export function createServices(o: ServicesOptions): Services {
     db, box: o.box, apps: applications, builds, builder, runtime, router, configs, log: o.log.child({ module: 'deployments' }),
     keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace,
   });
-  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router };
+  const audit = new AuditLog(db);
+  const actions = new ActionService({ db, deps: { apps: applications, engine, deployments, builds, builder }, catalog, audit, log: o.log.child({ module: 'actions' }) });
+  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit };
 }
 
 /** The platform that ships with Pave (`platform/`), loaded on first start when no other source is set. */

@@ -87,6 +87,7 @@ export interface ManagedApplication {
   team: string | null;
   template: Template;
   workload: ScoreWorkload;
+  addons: AttachedAddOn[];
   environments: EnvironmentRow[];
 }
 
@@ -111,10 +112,10 @@ export class ApplicationService {
   /** The application as the deployments module sees it: ids, team, template, workload and environments. */
   async managedApplication(ref: string): Promise<ManagedApplication> {
     const r = await this.record(ref);
-    const { workload } = await this.workloadOf(r);
+    const { workload, attached } = await this.workloadOf(r);
     const t = await getVersion(this.db, 'Template', r.app.template, r.app.template_version);
     if (!t) throw new PaveError(500, 'internal', 'Internal error', `template ${r.app.template} ${r.app.template_version} is missing from the store`);
-    return { entityId: r.entity.id, ref, namespace: r.entity.namespace, name: r.entity.name, team: teamName(r.entity.owner_ref), template: t.object, workload, environments: r.environments };
+    return { entityId: r.entity.id, ref, namespace: r.entity.namespace, name: r.entity.name, team: teamName(r.entity.owner_ref), template: t.object, workload, addons: attached, environments: r.environments };
   }
 
   private async template(name: string, version: string | undefined): Promise<{ version: string; object: Template }> {

@@ -143,6 +143,13 @@ export class DeploymentService {
   async deploy(ref: string, envName: string, req: DeployRequest, by: string, emit: Emit = noop, opts: { promotedFrom?: string } = {}): Promise<Deployment> {
     const app = await this.o.apps.managedApplication(ref);
     const env = await this.env(app, envName);
+    // one deployment (or lifecycle action) at a time per environment
+    return this.locks.run(`work:${env.id}`, () => this.deployLocked(app, env, req, by, emit, opts));
+  }
+
+  private async deployLocked(app: ManagedApplication, env: EnvironmentRow, req: DeployRequest, by: string, emit: Emit, opts: { promotedFrom?: string }): Promise<Deployment> {
+    const ref = app.ref;
+    const envName = env.name;
     const build = req.build !== undefined ? await this.o.builds.get(app.entityId, req.build) : await this.o.builds.latest(app.entityId);
     if (build.status !== 'succeeded') throw conflict(`build ${build.number} ${build.status === 'failed' ? 'failed' : 'is still running'}; deploy a successful build`);
     if (build.artifact_kind !== 'local') throw conflict(`build ${build.number} is an image (${build.image}); images run on container runtimes (Kubernetes), and this environment uses the local process runtime, which runs builds and registered archives`);
@@ -154,7 +161,8 @@ export class DeploymentService {
     const { layers, secretNames, configVersion } = await this.layers(app, env, true);
     const variables = Object.assign({}, ...layers.map((l) => l.variables)) as Record<string, string>;
     const profile = await resolveProfile(this.db, app.team ?? '*');
-    const replicas = Math.max(1, profile.environments[env.type]?.replicas ?? 1);
+    const fresh = await this.db.selectFrom('environments').select('replicas').where('id', '=', env.id).executeTakeFirst();
+    const replicas = Math.max(1, fresh?.replicas ?? profile.environments[env.type]?.replicas ?? 1);
     const processes: DeploymentProcess[] = [];
     for (const [type, command] of Object.entries(build.processes).sort(([a], [b]) => (a === 'web' ? -1 : b === 'web' ? 1 : a.localeCompare(b)))) {
       for (let i = 0; i < (type === 'web' ? replicas : 1); i++) processes.push({ type, replica: i, command, port: type === 'web' ? await freePort() : null });
@@ -231,7 +239,49 @@ export class DeploymentService {
     const app = await this.o.apps.managedApplication(ref);
     const env = await this.env(app, envName);
     const d = await this.deployment(env.id, selector);
-    return this.releaseRow(app, env, d, by, 'release', emit);
+    return this.locks.run(`work:${env.id}`, () => this.releaseRow(app, env, d, by, 'release', emit));
+  }
+
+  /** Starts the released build again as a new deployment (current config) and releases it: no downtime. */
+  async restart(ref: string, envName: string, by: string, emit: Emit = noop): Promise<Deployment> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    if (!env.released_deployment_id) throw conflict(`nothing is released in ${envName} to restart`);
+    const d = (await this.deploymentById(env.released_deployment_id))!;
+    return this.deploy(ref, envName, { build: d.build_id, release: true }, by, emit);
+  }
+
+  /** Sets the environment's web replicas (kept for later deployments) and, when something is released, deploys it again at that scale. */
+  async scale(ref: string, envName: string, replicas: number, by: string, emit: Emit = noop): Promise<Deployment | null> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    await this.db.updateTable('environments').set({ replicas }).where('id', '=', env.id).execute();
+    emit({ step: 'starting', message: `${envName} now runs ${replicas} web replica(s)` });
+    if (!env.released_deployment_id) return null;
+    const d = (await this.deploymentById(env.released_deployment_id))!;
+    return this.deploy(ref, envName, { build: d.build_id, release: true }, by, emit);
+  }
+
+  /** Where and with what a command runs for an environment: the released deployment's artifact folder and variables. */
+  async runContext(ref: string, envName: string): Promise<{ cwd: string; env: Record<string, string>; deployment: string; secretValues: string[] }> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    if (!env.released_deployment_id) throw conflict(`nothing is released in ${envName}: a command runs with the released build; deploy and release first`);
+    const d = (await this.deploymentById(env.released_deployment_id))!;
+    const build = await this.db.selectFrom('builds').selectAll().where('id', '=', d.build_id).executeTakeFirstOrThrow();
+    const artifact = build.artifact_digest ? await this.o.builder.artifact(build.artifact_digest) : null;
+    if (!artifact) throw conflict(`the artifact of the released deployment ${d.number} is no longer on this machine`);
+    const snap = this.snapshot(d);
+    return {
+      cwd: artifact.dir, deployment: d.id,
+      env: { ...snap.variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: d.id },
+      secretValues: snap.secretNames.map((n) => snap.variables[n]).filter((v): v is string => typeof v === 'string' && v.length > 0),
+    };
+  }
+
+  /** The URL a server-side client reaches an environment at (the router's path form, on loopback). */
+  internalUrl(app: { namespace: string; name: string }, env: string): string {
+    return this.o.router.urlFor(this.key(app, env)).path.replace('//localhost:', '//127.0.0.1:').replace(/\/$/, '');
   }
 
   async rollback(ref: string, envName: string, to: string | number | undefined, by: string, emit: Emit = noop): Promise<Release> {
@@ -252,7 +302,7 @@ export class DeploymentService {
       if (!prev) throw conflict(`${envName} has no earlier release to roll back to`);
       d = (await this.deploymentById(prev.deployment_id))!;
     }
-    return this.releaseRow(app, env, d, by, 'rollback', emit);
+    return this.locks.run(`work:${env.id}`, () => this.releaseRow(app, env, d, by, 'rollback', emit));
   }
 
   async promote(ref: string, from: string, to: string, opts: { release: boolean; timeoutSeconds?: number | undefined }, by: string, emit: Emit = noop): Promise<Deployment> {
@@ -275,7 +325,7 @@ export class DeploymentService {
       const warm = Boolean(status?.alive) && row.running !== 'stopped';
       if (!warm) {
         const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
-        row = await this.restart(app, env, row, build, emit);
+        row = await this.startAgain(app, env, row, build, emit);
       }
       const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
       if (build.release_command && row.released_phase === null) {
@@ -302,7 +352,7 @@ export class DeploymentService {
   }
 
   /** Starts a stopped deployment again from its build and snapshot (never rebuilt); ports are reused when free. */
-  private async restart(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, build: BuildRow, emit: Emit): Promise<DeploymentRow> {
+  private async startAgain(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, build: BuildRow, emit: Emit): Promise<DeploymentRow> {
     const artifact = build.artifact_digest ? await this.o.builder.artifact(build.artifact_digest) : null;
     if (!artifact) throw conflict(`the artifact of deployment ${d.number} (build ${build.number}) is no longer on this machine`);
     await this.o.runtime.stop(d.id, 0).catch(() => undefined);
@@ -587,7 +637,7 @@ export class DeploymentService {
         const app = await this.o.apps.managedApplication(r.ref);
         const env = await this.env(app, r.env_name);
         const build = await this.db.selectFrom('builds').selectAll().where('id', '=', r.build_id).executeTakeFirstOrThrow();
-        const row = await this.restart(app, env, r, build, noop);
+        const row = await this.startAgain(app, env, r, build, noop);
         this.route(app, env.name, row);
         out.restarted++;
       } catch (err) {

@@ -9,6 +9,7 @@ import type { Store } from '../store/db.ts';
 import { installMetrics } from './metrics.ts';
 import { installProblemHandlers } from './problem.ts';
 import { accessRoutes } from './routes/access.ts';
+import { actionRoutes } from './routes/actions.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { goldenRoutes } from './routes/golden.ts';
@@ -74,6 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
   routes.push(...goldenRoutes(applications, opts.services.deployments));
   routes.push(...deploymentRoutes(opts.services, ARCHIVES, opts.archiveBodyLimit ?? 256 * 1024 * 1024));
+  routes.push(...actionRoutes(opts.store.db, opts.services.actions, opts.services.audit));
   routes.push(...platformRoutes(opts.store.db, sync, secrets));
   for (const r of routes) r.mount(app, authenticate);
   app.addHook('onSend', async (_req, reply, payload) => {

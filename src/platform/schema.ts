@@ -96,7 +96,54 @@ export const WorkloadSchema = z.looseObject({
 export type Workload = z.infer<typeof WorkloadSchema>;
 
 const OpaqueObject = z.record(z.string(), z.unknown(), { error: 'must be an object' });
-const Actions = z.array(z.unknown(), { error: 'must be a list of actions' });
+/** What an action runs: exactly one of a driver operation, an HTTP request, a declared command, or a lifecycle step. */
+export const LIFECYCLE_STEPS = ['build', 'deploy', 'release', 'promote', 'rollback', 'restart', 'scale'] as const;
+const ActionRunSchema = z
+  .strictObject({
+    operation: z.strictObject({
+      resource: z.string().regex(RESOURCE_NAME_PATTERN, 'must name a resource of the workload (templates) or of the add-on (add-ons)'),
+      name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an operation id such as purge-cache'),
+      args: z.record(z.string(), z.unknown()).optional(),
+    }).optional(),
+    http: z.strictObject({
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+      url: z.string().min(1).max(4096),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string().max(8192)).optional(),
+      body: z.unknown().optional(),
+    }).optional(),
+    command: z.string().min(1).max(4096).describe('run with the application\'s released build and environment; the platform team writes it, developers only pass parameters').optional(),
+    lifecycle: z.strictObject({ step: z.enum(LIFECYCLE_STEPS), args: z.record(z.string(), z.unknown()).optional() }).optional(),
+  })
+  .refine((r) => [r.operation, r.http, r.command, r.lifecycle].filter((x) => x !== undefined).length === 1, 'must have exactly one of operation, http, command, lifecycle');
+
+export const ActionSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and "-", e.g. purge-cache'),
+  title: z.string().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  parameters: InputsSchemaSchema.default(EMPTY_INPUTS),
+  environments: z.array(z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` })).min(1).default([...ENVIRONMENT_TYPES]).describe('the environment types where it may run'),
+  role: z.enum(['developer', 'admin'], { error: 'must be developer (members of the owning team, and admins) or admin' }).default('developer'),
+  confirm: z.enum(['production', 'always', 'never']).default('production').describe('when a typed confirmation is asked for'),
+  timeout: z.string().regex(/^[1-9][0-9]{0,5}(s|m|h)$/, 'must be a duration such as 30s, 5m or 1h').default('5m'),
+  run: ActionRunSchema,
+});
+export type Action = z.infer<typeof ActionSchema>;
+
+const Actions = z
+  .array(ActionSchema, { error: 'must be a list of actions' })
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((a, i) => {
+      if (seen.has(a.id)) ctx.addIssue({ code: 'custom', message: `action id ${a.id} is used twice`, path: [i, 'id'] });
+      seen.add(a.id);
+      checkRefs(a.run, [i, 'run'], ctx, (ref, raw) => {
+        if (ref[0] === 'params') return ref.length === 2 && a.parameters.properties[ref[1]!] ? null : `${raw}: the action declares no parameter ${ref[1] ?? ''}`;
+        if (ref[0] === 'resources') return ref.length === 3 ? null : `${raw} must name a resource and an output, e.g. \${resources.db.host}`;
+        if (ref[0] === 'app' || ref[0] === 'env') return ref.length === 2 ? null : `${raw}: use \${app.name}, \${env.name}, \${env.type} or \${env.url}`;
+        return `${raw}: an action may use \${params.*}, \${resources.*}, \${app.*} and \${env.*} placeholders`;
+      });
+    });
+  });
 
 // ---- placeholder checks ----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { conflict } from '../errors.ts';
 import type { ResourceRow } from '../store/schema.ts';
-import type { DriftReport, DriverLog, ResourceIdentity } from './drivers/driver.ts';
+import type { DriftReport, DriverLog, OperationResult, ResourceIdentity } from './drivers/driver.ts';
 import { DriverError } from './drivers/driver.ts';
 import { GraphError, topologicalOrder } from './graph.ts';
 import type { ResourceRepository } from './repository.ts';
@@ -286,5 +286,24 @@ export class ResourceEngine {
       }
     }
     return out;
+  }
+
+  /**
+   * Runs a driver's day-2 operation (e.g. purge-cache) on one ready resource of an environment, with
+   * the definition's inputs and the resource's saved state: the operation reaches that resource only.
+   */
+  async operate(env: EnvironmentContext, resource: string, operation: string, args: Record<string, unknown>, o: { signal: AbortSignal; output: (line: string) => void }): Promise<OperationResult> {
+    const row = (await this.o.repo.rows(env.environmentId)).find((r) => r.name === resource);
+    if (!row) throw conflict(`${env.application} has no resource ${resource} in ${env.environment}; apply the environment first`);
+    if (row.status !== 'ready' || !row.definition || !row.definition_version) throw conflict(`resource ${resource} is not ready (${row.status}${row.error ? `: ${row.error}` : ''})`);
+    const { definition, driver } = await this.o.resolver.stored(row.definition, row.definition_version);
+    const op = driver.operations?.[operation];
+    if (!op) throw conflict(`the ${driver.id} driver that made ${resource} offers no operation ${operation}${driver.operations ? ` (it offers ${Object.keys(driver.operations).join(', ')})` : ''}`);
+    const inputs = await this.o.resolver.inputs(definition.object, driver, matchContext(env, { type: row.type, class: row.class, id: row.res_id }), row.name);
+    const record = this.o.repo.open(row);
+    return op.run({
+      resource: identity(env, { name: row.name, type: row.type, class: row.class, id: row.res_id }), params: row.params, inputs, state: record.state, outputs: record.outputs,
+      args, dataDir: this.o.dataDir, log: this.driverLog(row.name), signal: o.signal, output: o.output,
+    });
   }
 }

@@ -76,6 +76,7 @@ async function main() {
   // The router first, then what runs behind it: released applications answer again as soon as possible.
   const routerPort = await services.router.listen(config.routerPort, config.host);
   await services.deployments.reconcile();
+  await services.actions.failInterrupted();
   const deployments = services.deployments;
   sweeper = setInterval(() => void deployments.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed')), config.reaperInterval * 1000);
   sweeper.unref();

@@ -22,6 +22,7 @@ export interface EntitiesTable {
   owner_ref: string | null;
   system_ref: string | null;
   tags: ColumnType<string[], string[] | undefined, string[]>;
+  /** labels, annotations, links, spec: json (not jsonb) since 0004, their text kept as the catalog wrote it. */
   labels: Json<Record<string, string>>;
   annotations: Json<Record<string, string>>;
   links: Json<EntityLinkRow[]>;
@@ -40,6 +41,7 @@ export interface EntityLinkRow {
   type?: string;
 }
 
+/** Relations as entities declare them (origin_id's entity is source_ref); inverses are derived by target_ref (0004). */
 export interface RelationsTable {
   origin_id: string;
   source_ref: string;
@@ -123,6 +125,44 @@ export interface EnvironmentsTable {
   created_at: Timestamp;
   released_deployment_id: Opt<string>;
   cloned_from: Opt<string>;
+  replicas: Opt<number>;
+}
+
+export type ActionRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed-out';
+
+export interface ActionRunsTable {
+  id: Generated<string>;
+  entity_id: string;
+  environment_id: string;
+  action: string;
+  title: string;
+  source: string;
+  kind: 'operation' | 'http' | 'command' | 'lifecycle';
+  params: JsonDefault<Record<string, unknown>>;
+  status: ActionRunStatus;
+  summary: Opt<string>;
+  result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  error: Opt<string>;
+  output: JsonDefault<string[]>;
+  timeout_ms: number;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: Opt<number>;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  request_id: Opt<string>;
+  details: JsonDefault<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface BuildsTable {
@@ -242,6 +282,8 @@ export interface Database {
   environment_configs: EnvironmentConfigsTable;
   deployments: DeploymentsTable;
   releases: ReleasesTable;
+  action_runs: ActionRunsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type ResourceRow = Selectable<ResourcesTable>;
@@ -249,6 +291,8 @@ export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type BuildRow = Selectable<BuildsTable>;
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type EnvironmentConfigRow = Selectable<EnvironmentConfigsTable>;
+export type ActionRunRow = Selectable<ActionRunsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 
 export type EntityRow = Selectable<EntitiesTable>;
 export type NewEntityRow = Insertable<EntitiesTable>;

@@ -78,6 +78,42 @@ export interface DeleteRequest<I> {
   signal: AbortSignal;
 }
 
+/**
+ * A day-2 operation a driver offers on a resource it provisioned (the built-in resource operations of
+ * golden actions: purge-cache, reindex, purge-queue…). It acts with the definition's inputs (admin
+ * credentials, decrypted) and the resource's state, and touches only that resource's own data.
+ */
+export interface OperationRequest<I> {
+  resource: ResourceIdentity;
+  params: Record<string, unknown>;
+  inputs: I;
+  state: Record<string, unknown> | null;
+  outputs: Record<string, unknown>;
+  /** The operation's own parameters, validated against `parameters`. */
+  args: Record<string, unknown>;
+  dataDir: string;
+  log: DriverLog;
+  /** Aborted on cancellation or timeout: the operation stops as soon as it can. */
+  signal: AbortSignal;
+  /** Progress and output lines, streamed to whoever watches the run. */
+  output(line: string): void;
+}
+
+export interface OperationResult {
+  /** A short summary, e.g. "deleted 42 keys". */
+  summary: string;
+  /** Structured figures, e.g. { deletedKeys: 42 }. */
+  data?: Record<string, unknown>;
+}
+
+export interface DriverOperation<I = Record<string, unknown>> {
+  title: string;
+  description: string;
+  /** JSON Schema (an object schema) of `args`. */
+  parameters: Record<string, unknown>;
+  run(req: OperationRequest<I>): Promise<OperationResult>;
+}
+
 export interface Driver<I = Record<string, unknown>> {
   /** The id a resource definition names, e.g. `postgres`, `cmd`. */
   id: string;
@@ -88,6 +124,8 @@ export interface Driver<I = Record<string, unknown>> {
   provision(req: ProvisionRequest<I>): Promise<ProvisionResult>;
   check(req: CheckRequest<I>): Promise<DriftReport>;
   delete(req: DeleteRequest<I>): Promise<void>;
+  /** Day-2 operations by id (e.g. `purge-cache`); none when absent. */
+  operations?: Record<string, DriverOperation<I>>;
 }
 
 export class DriverError extends Error {
