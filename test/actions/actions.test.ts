@@ -191,6 +191,20 @@ describe('golden actions', { timeout: 180_000 }, () => {
     assert.equal((await viaRouter(s.routerUrl, `${app}-development.localhost`)).status, 200);
   });
 
+  test('a lifecycle action never runs during a deployment of its environment: it waits for it', async () => {
+    await json(await s.api(`${envBase(app, 'development')}/config`, { method: 'PATCH', json: { set: { SLOW_START: '1200' } } }), 200);
+    const slow = s.api(`${envBase(app, 'development')}/deployments`, { method: 'POST', json: { release: true } });
+    await new Promise((r) => setTimeout(r, 200));
+    const restarted = await run('development', 'restart');
+    assert.equal(restarted.status, 'succeeded', restarted.error ?? '');
+    const deployed = await json<{ number: number; finishedAt: string }>(await slow, 201);
+    const list = await json<{ items: { number: number; createdAt: string; finishedAt: string }[] }>(await s.api(`${envBase(app, 'development')}/deployments`));
+    const byRestart = list.items.find((d) => d.number === deployed.number + 1)!;
+    assert.ok(byRestart, 'the restart deployed after the slow deployment');
+    assert.ok(Date.parse(byRestart.createdAt) >= Date.parse(deployed.finishedAt), `${byRestart.createdAt} >= ${deployed.finishedAt}`);
+    await json(await s.api(`${envBase(app, 'development')}/config`, { method: 'PATCH', json: { unset: ['SLOW_START'] } }), 200);
+  });
+
   test('roles: a member of the owning team may run developer actions; others may not; admin actions need an admin', async () => {
     await json(await s.api('/api/v1/users', { method: 'POST', json: { name: 'dana' } }), 201);
     await json(await s.api('/api/v1/users', { method: 'POST', json: { name: 'eve' } }), 201);
