@@ -90,7 +90,9 @@ export async function execute(ctx: ActionContext, deps: ActionDeps): Promise<Act
     const op = (await expand(ctx, deps, run.operation)) as { resource: string; name: string; args?: Record<string, unknown> };
     const target = await deps.apps.target(ctx.app.ref, ctx.env.name);
     ctx.output(`${op.name} on ${op.resource} (${ctx.env.name})`);
-    const res = await deps.engine.operate(target.ctx, op.resource, op.name, op.args ?? {}, { signal: ctx.signal, output: ctx.output });
+    // an optional parameter left empty ("") is not passed on: the operation's own default applies
+    const args = Object.fromEntries(Object.entries(op.args ?? {}).filter(([, v]) => v !== '' && v !== null && v !== undefined));
+    const res = await deps.engine.operate(target.ctx, op.resource, op.name, args, { signal: ctx.signal, output: ctx.output });
     return { summary: res.summary, data: res.data };
   }
   if (run.http) return http(ctx, (await expand(ctx, deps, run.http)) as NonNullable<typeof run.http>);

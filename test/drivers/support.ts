@@ -79,3 +79,78 @@ export function num(v: unknown): number {
   if (typeof v !== 'number') throw new Error(`expected a number, got ${typeof v}`);
   return v;
 }
+
+export interface OperationRun {
+  result: import('../../src/resources/drivers/driver.ts').OperationResult;
+  lines: string[];
+  log: LogLine[];
+}
+
+/**
+ * Runs a driver's day-2 operation the way Pave's actions module does (the resource's stored state,
+ * outputs and params, the definition's inputs), keeping the output lines and log. Throws what the
+ * operation throws; `opts.onOutput` sees each line as it comes (e.g. to abort mid-way).
+ */
+export async function runOperation<I>(
+  driver: import('../../src/resources/drivers/driver.ts').Driver<I>,
+  operation: string,
+  opts: {
+    resource: ResourceIdentity;
+    inputs: I;
+    state: Record<string, unknown> | null;
+    outputs: Record<string, unknown>;
+    args?: Record<string, unknown>;
+    params?: Record<string, unknown>;
+    signal?: AbortSignal;
+    onOutput?: (line: string) => void;
+    lines?: string[];
+  },
+): Promise<OperationRun> {
+  const op = driver.operations?.[operation];
+  if (!op) throw new Error(`driver ${driver.id} has no operation ${operation}`);
+  const lines = opts.lines ?? [];
+  const log = recordingLog();
+  const result = await op.run({
+    resource: opts.resource,
+    params: opts.params ?? {},
+    inputs: opts.inputs,
+    state: opts.state,
+    outputs: opts.outputs,
+    args: opts.args ?? {},
+    dataDir: '/nonexistent',
+    log,
+    signal: opts.signal ?? new AbortController().signal,
+    output: (line) => {
+      lines.push(line);
+      opts.onOutput?.(line);
+    },
+  });
+  return { result, lines, log: log.lines };
+}
+
+/**
+ * Checks the shape of every operation of a driver: title, description, and `parameters` an object
+ * schema that Pave's inputs ajv (draft-07, strict) compiles, whose defaults match what `run` applies.
+ */
+export async function assertOperationShapes(driver: import('../../src/resources/drivers/driver.ts').Driver<never>, expected: string[]): Promise<void> {
+  const assert: typeof import('node:assert/strict') = (await import('node:assert/strict')).default;
+  const { createInputsAjv } = await import('../../src/platform/inputs.ts');
+  assert.deepEqual(Object.keys(driver.operations ?? {}).sort(), [...expected].sort());
+  for (const [id, op] of Object.entries(driver.operations ?? {})) {
+    assert.match(id, /^[a-z][a-z0-9-]*$/);
+    assert.ok(op.title.length > 0 && op.description.length > 0, `${id}: title and description`);
+    assert.equal(op.parameters.type, 'object', `${id}: an object schema`);
+    assert.equal(op.parameters.additionalProperties, false, `${id}: unknown arguments are refused`);
+    assert.ok(op.parameters.properties && typeof op.parameters.properties === 'object', `${id}: properties`);
+    const validate = createInputsAjv().compile(op.parameters);
+    const args: Record<string, unknown> = {};
+    assert.ok(validate(args) || Array.isArray(op.parameters.required), `${id}: {} is valid unless something is required`);
+    assert.equal(validate({ notAParameter: 1 }), false, `${id}: an unknown argument is invalid`);
+  }
+}
+
+/** Secrets must never reach output lines, the summary, data, or the log. */
+export function assertNoSecrets(run: OperationRun, secrets: (string | undefined)[]): void {
+  const text = JSON.stringify([run.lines, run.result, run.log]);
+  for (const s of secrets) if (s && s.length >= 6 && text.includes(s)) throw new Error('a secret value reached the operation output');
+}

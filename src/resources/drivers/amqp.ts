@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import amqp from 'amqplib';
 import { z } from 'zod';
-import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type ProvisionRequest, type ProvisionResult } from './driver.ts';
-import { describeError, displayUrl, generatePassword, nameFromUid, parseUrl, stateString, throwIfAborted } from './util.ts';
+import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type DriverOperation, type OperationRequest, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { badArgs, defineOperation, plural } from './operations.ts';
+import { describeError, displayUrl, generatePassword, nameFromUid, parseUrl, stateString, throwIfAborted, wrapError } from './util.ts';
 
 /**
  * `amqp`: a RabbitMQ virtual host and a user that may use it and nothing else, created through the
@@ -163,6 +165,137 @@ async function remove(req: DeleteRequest<AmqpInputs>): Promise<void> {
   if (user.status !== 404) log.info('deleted user', { user: name });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Day-2 operation: purge queues of the resource's own vhost. The management API (admin) lists and
+// checks the queues; the purge itself is AMQP `queue.purge` as the resource's own user (name and
+// password from state), which reaches its vhost only and returns the exact number of messages
+// purged (the management API's purge returns no count, and its message counts lag by seconds).
+// ---------------------------------------------------------------------------------------------
+
+interface QueueInfo {
+  name: string;
+  type: string;
+  exclusive: boolean;
+}
+
+const purgeArgs = z.strictObject({
+  queue: z.string().min(1).max(255).optional().describe("The queue to purge, in the resource's own vhost."),
+  all: z.boolean().default(false).describe('Purge every queue of the vhost instead of one (exclusive and stream queues are skipped).'),
+});
+
+function operationSecrets(req: OperationRequest<AmqpInputs>): (string | undefined)[] {
+  let pass: string | undefined;
+  try {
+    pass = decodeURIComponent(new URL(req.inputs.managementUrl).password) || undefined;
+  } catch {
+    pass = undefined;
+  }
+  return [req.inputs.managementUrl, pass, stateString(req.state, 'password')];
+}
+
+async function listQueues(api: Api, vhost: string): Promise<QueueInfo[]> {
+  const r = await call(api, 'GET', `/queues/${seg(vhost)}?columns=name,type,exclusive`, `listing the queues of vhost ${vhost}`);
+  if (r.status === 404) throw new DriverError(ID, `vhost ${vhost} does not exist; provision the resource first`, { retryable: false });
+  const list = Array.isArray(r.body) ? (r.body as Record<string, unknown>[]) : [];
+  return list.map((q) => ({ name: String(q.name), type: typeof q.type === 'string' ? q.type : 'classic', exclusive: q.exclusive === true })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function unpurgeable(q: QueueInfo): string | undefined {
+  if (q.exclusive) return 'exclusive to another connection';
+  if (q.type === 'stream') return 'a stream queue (streams are truncated by retention, not purged)';
+  return undefined;
+}
+
+const purgeQueue = defineOperation<AmqpInputs, z.infer<typeof purgeArgs>>(ID, 'purge-queue', {
+  title: 'Purge queue',
+  description:
+    "Deletes the ready messages of one queue of the resource's own vhost, or of all its queues (all: true); messages delivered but not yet acknowledged stay. Uses the resource's own AMQP user, which reaches its vhost only.",
+  args: purgeArgs,
+  secrets: operationSecrets,
+  async run(req, { args, secrets, progress }) {
+    const { inputs, signal } = req;
+    if (args.all === (args.queue !== undefined)) throw badArgs(ID, 'purge-queue', args.all ? 'give either queue or all: true, not both' : 'give the queue to purge, or all: true');
+    const name = amqpName(req.resource.uid);
+    const password = stateString(req.state, 'password');
+    const api = apiOf(inputs, signal, password);
+    const queues = await listQueues(api, name);
+    let targets: QueueInfo[];
+    const skipped: { queue: string; reason: string }[] = [];
+    if (args.queue !== undefined) {
+      const q = queues.find((x) => x.name === args.queue);
+      if (!q) {
+        const known = queues.slice(0, 20).map((x) => x.name);
+        throw badArgs(ID, 'purge-queue', `no queue ${args.queue} in vhost ${name}${known.length > 0 ? `; its queues: ${known.join(', ')}${queues.length > 20 ? ', …' : ''}` : ' (it has no queues)'}`);
+      }
+      const why = unpurgeable(q);
+      if (why) throw badArgs(ID, 'purge-queue', `queue ${q.name} cannot be purged: it is ${why}`);
+      targets = [q];
+    } else {
+      targets = [];
+      for (const q of queues) {
+        const why = unpurgeable(q);
+        if (why) skipped.push({ queue: q.name, reason: why });
+        else targets.push(q);
+      }
+    }
+    if (!password) throw new DriverError(ID, `the resource's state holds no password for user ${name}; provision the resource again`, { retryable: false });
+    req.output(`purging ${plural(targets.length, 'queue')} of vhost ${name}${skipped.length > 0 ? ` (skipping ${skipped.map((x) => x.queue).join(', ')})` : ''}`);
+    for (const x of skipped) req.output(`skipped ${x.queue}: ${x.reason}`);
+    const mgmt = new URL(inputs.managementUrl);
+    const hostname = inputs.host ?? mgmt.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = inputs.port ?? 5672;
+    throwIfAborted(ID, signal);
+    let conn: amqp.ChannelModel;
+    try {
+      conn = await amqp.connect({ protocol: 'amqp', hostname, port, username: name, password, vhost: name, heartbeat: 0 }, { timeout: 10_000 });
+    } catch (err) {
+      throwIfAborted(ID, signal);
+      throw wrapError(ID, `cannot open vhost ${name} at amqp://${hostname}:${port} as its user (provision the resource again if its password changed)`, err, secrets, true);
+    }
+    conn.on('error', () => undefined);
+    const onAbort = () => void conn.close().catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const purged: { queue: string; purged: number }[] = [];
+    const failed: { queue: string; reason: string }[] = [];
+    let total = 0;
+    try {
+      let ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      for (const q of targets) {
+        throwIfAborted(ID, signal);
+        try {
+          const r = await ch.purgeQueue(q.name);
+          purged.push({ queue: q.name, purged: r.messageCount });
+          total += r.messageCount;
+          progress(`purging ${plural(total, 'message')} from ${plural(purged.length, 'queue')}`);
+          req.output(`purged ${plural(r.messageCount, 'message')} from queue ${q.name}`);
+        } catch (err) {
+          throwIfAborted(ID, signal);
+          // A channel error (the queue was deleted, or became exclusive) closes the channel: carry on with a new one.
+          const reason = describeError(err, secrets);
+          if (args.queue !== undefined) throw new DriverError(ID, `purging queue ${q.name}: ${reason}`, { retryable: !/NOT_FOUND|RESOURCE_LOCKED|ACCESS_REFUSED/.test(reason) });
+          failed.push({ queue: q.name, reason });
+          req.output(`could not purge queue ${q.name}: ${reason}`);
+          ch = await conn.createChannel();
+          ch.on('error', () => undefined);
+        }
+      }
+      await ch.close().catch(() => undefined);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await conn.close().catch(() => undefined);
+    }
+    req.log.info('purged queues', { vhost: name, queues: purged.length, messages: total });
+    const where = args.queue !== undefined ? `queue ${args.queue}` : `${plural(purged.length, 'queue')} of vhost ${name}`;
+    return {
+      summary: `purged ${plural(total, 'message')} from ${where}${failed.length > 0 ? `; ${failed.length} could not be purged` : ''}`,
+      data: { vhost: name, purgedMessages: total, queues: purged, skipped, failed },
+    };
+  },
+});
+
+const amqpOperations: Record<string, DriverOperation<AmqpInputs>> = { 'purge-queue': purgeQueue };
+
 export const amqpDriver: Driver<AmqpInputs> = {
   id: ID,
   description: 'A RabbitMQ vhost and a user limited to it (management HTTP API)',
@@ -171,4 +304,5 @@ export const amqpDriver: Driver<AmqpInputs> = {
   provision,
   check,
   delete: remove,
+  operations: amqpOperations,
 };

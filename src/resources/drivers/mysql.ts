@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { z } from 'zod';
-import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type DriverOperation, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { badArgs, defineOperation, plural, whileAbortable } from './operations.ts';
 import { displayUrl, generatePassword, nameFromUid, parseUrl, stateString, throwIfAborted, urlPort, wrapError } from './util.ts';
 
 /**
@@ -187,6 +188,101 @@ async function remove(req: DeleteRequest<MysqlInputs>): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Day-2 operation: OPTIMIZE TABLE on the resource's own database, table by table. An abort kills
+// the running statement on the server (KILL QUERY from a second admin connection), since closing
+// the socket alone leaves a long OPTIMIZE (or one waiting for a lock) running there.
+// ---------------------------------------------------------------------------------------------
+
+/** Kills the statement running on connection `threadId` (best effort, never throws). */
+async function killQuery(admin: Admin, threadId: number): Promise<void> {
+  const u = admin.url;
+  let c: mysql.Connection | undefined;
+  try {
+    c = await mysql.createConnection({
+      host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+      port: urlPort(u, 3306),
+      user: decodeURIComponent(u.username) || 'root',
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      connectTimeout: 5000,
+    });
+    c.on('error', () => undefined);
+    await c.query(`KILL QUERY ${Number(threadId)}`);
+  } catch {
+    // The statement ends with its connection anyway, sooner or later.
+  } finally {
+    await c?.end().catch(() => c?.destroy());
+  }
+}
+
+interface TableInfo {
+  table: string;
+  engine: string;
+  dataFree: number;
+}
+
+async function ownTables(c: mysql.Connection, name: string): Promise<TableInfo[]> {
+  const r = await rows(c, `SELECT TABLE_NAME AS t, ENGINE AS e, DATA_FREE AS f FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, [name]);
+  return r.map((x) => ({ table: String(x.t), engine: String(x.e ?? '?'), dataFree: Number(x.f ?? 0) }));
+}
+
+const optimizeArgs = z.strictObject({
+  table: z.string().min(1).max(64).optional().describe('Only this table; default every table of the database.'),
+});
+
+const optimizeTables = defineOperation<MysqlInputs, z.infer<typeof optimizeArgs>>(ID, 'optimize-tables', {
+  title: 'Optimize tables',
+  description:
+    "Runs OPTIMIZE TABLE on every table of the resource's own database (or on one), table by table: defragments the data and indexes and returns free space (InnoDB recreates the table online and analyzes it). Never touches another database.",
+  args: optimizeArgs,
+  secrets: (req) => adminOf(req.inputs, stateString(req.state, 'password')).secrets,
+  async run(req, { args, progress }) {
+    const { signal } = req;
+    const name = mysqlName(req.resource.uid);
+    const admin = adminOf(req.inputs, stateString(req.state, 'password'));
+    const started = Date.now();
+    return withConnection(admin, signal, (c) =>
+      whileAbortable(signal, () => void killQuery(admin, c.threadId), async () => {
+        const db = await step(`looking up database ${name}`, admin, signal, () => rows(c, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]));
+        if (db.length === 0) throw new DriverError(ID, `database ${name} does not exist; provision the resource first`, { retryable: false });
+        const all = await step(`listing the tables of database ${name}`, admin, signal, () => ownTables(c, name));
+        let tables = all;
+        if (args.table !== undefined) {
+          tables = all.filter((t) => t.table === args.table);
+          if (tables.length === 0) {
+            throw badArgs(ID, 'optimize-tables', `no table ${args.table} in database ${name}${all.length > 0 ? `; its tables: ${all.slice(0, 20).map((t) => t.table).join(', ')}${all.length > 20 ? ', …' : ''}` : ' (it has no tables)'}`);
+          }
+        }
+        req.output(`OPTIMIZE TABLE of ${plural(tables.length, 'table')} in database ${name}`);
+        const results: { table: string; engine: string; status: string; messages: string[] }[] = [];
+        let failed = 0;
+        for (const t of tables) {
+          throwIfAborted(ID, signal);
+          const t0 = Date.now();
+          const out = await step(`optimizing table ${t.table}`, admin, signal, () => rows(c, `OPTIMIZE TABLE ${mysql.escapeId(name)}.${mysql.escapeId(t.table)}`));
+          const messages = out.map((m) => `${String(m.Msg_type)}: ${String(m.Msg_text)}`);
+          const error = out.find((m) => String(m.Msg_type).toLowerCase() === 'error');
+          const status = error ? `error: ${String(error.Msg_text)}` : String(out.findLast((m) => String(m.Msg_type).toLowerCase() === 'status')?.Msg_text ?? 'done');
+          if (error) failed++;
+          results.push({ table: t.table, engine: t.engine, status, messages });
+          progress(`optimizing ${plural(results.length, 'table')}`);
+          req.output(`optimized ${t.table} (${t.engine}) in ${Date.now() - t0} ms: ${messages.join('; ')}`);
+        }
+        const afterFree = new Map((await ownTables(c, name)).map((t) => [t.table, t.dataFree]));
+        const freeBefore = tables.reduce((s, t) => s + t.dataFree, 0);
+        const freeAfter = tables.reduce((s, t) => s + (afterFree.get(t.table) ?? 0), 0);
+        req.log.info('optimized tables', { database: name, tables: results.length, failed });
+        return {
+          summary: `optimized ${plural(results.length - failed, 'table')} in database ${name}${failed > 0 ? `; ${failed} failed` : ''}`,
+          data: { database: name, tables: results.length, failed, dataFreeBefore: freeBefore, dataFreeAfter: freeAfter, results, durationMs: Date.now() - started },
+        };
+      }),
+    );
+  },
+});
+
+const mysqlOperations: Record<string, DriverOperation<MysqlInputs>> = { 'optimize-tables': optimizeTables };
+
 export const mysqlDriver: Driver<MysqlInputs> = {
   id: ID,
   description: 'A MariaDB database and a user with all privileges on it only',
@@ -195,4 +291,5 @@ export const mysqlDriver: Driver<MysqlInputs> = {
   provision,
   check,
   delete: remove,
+  operations: mysqlOperations,
 };

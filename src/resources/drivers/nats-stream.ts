@@ -1,7 +1,8 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type DriverOperation, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { badArgs, defineOperation, plural } from './operations.ts';
 import { describeError, displayUrl, nameFromUid, parseUrl, throwIfAborted, urlPort, wrapError } from './util.ts';
 
 /**
@@ -230,6 +231,76 @@ async function remove(req: DeleteRequest<NatsStreamInputs>): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Day-2 operation: purge the resource's own stream (the purge API names the stream, so no other
+// stream can be touched), optionally only the messages of one subject, optionally keeping the
+// newest ones.
+// ---------------------------------------------------------------------------------------------
+
+/** Whether the stream subject `pattern` matches every subject the filter `subject` can match. */
+export function subjectCovers(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length || s[i] === '>') return false;
+    if (p[i] !== '*' && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+const purgeArgs = z.strictObject({
+  subject: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(SUBJECT, 'a NATS subject: dot-separated tokens, * for one token, > only at the end')
+    .optional()
+    .describe("Only the messages of this subject (wildcards allowed), which must be within the stream's subjects; default all messages."),
+  keep: z.number().int().min(0).optional().describe('Keep this many of the newest (matching) messages; default none.'),
+});
+
+const purgeStream = defineOperation<NatsStreamInputs, z.infer<typeof purgeArgs>>(ID, 'purge-stream', {
+  title: 'Purge stream',
+  description:
+    "Deletes the messages of the resource's own JetStream stream (never another stream's), or only those of one subject within it, optionally keeping the newest ones. Consumers stay; their pending counts drop.",
+  args: purgeArgs,
+  secrets: (req) => secretsOf(req.inputs),
+  async run(req, { args, secrets }) {
+    const name = streamName(req.resource.uid);
+    return withJetStream(req.inputs, req.signal, async (jsm) => {
+      const info = await streamInfo(jsm, name, secrets);
+      if (!info) throw new DriverError(ID, `stream ${name} does not exist; provision the resource first`, { retryable: false });
+      const subjects = info.config.subjects ?? [];
+      if (args.subject !== undefined && !subjects.some((p) => subjectCovers(p, args.subject!))) {
+        throw badArgs(ID, 'purge-stream', `subject ${args.subject} is not within the subjects of stream ${name} (${subjects.join(', ')})`);
+      }
+      const before = info.state.messages;
+      req.output(`stream ${name}: ${plural(before, 'message')}; purging ${args.subject === undefined ? 'all of them' : `subject ${args.subject}`}${args.keep ? `, keeping the newest ${args.keep}` : ''}`);
+      throwIfAborted(ID, req.signal);
+      const filter = args.subject === undefined ? {} : { filter: args.subject };
+      const opts = args.keep !== undefined ? { ...filter, keep: args.keep } : args.subject !== undefined ? { filter: args.subject } : undefined;
+      let purged: number;
+      try {
+        const r = await jsm.streams.purge(name, opts);
+        purged = r.purged;
+      } catch (err) {
+        throwIfAborted(ID, req.signal);
+        throw wrapError(ID, `purging stream ${name}`, err, secrets, !(err instanceof JetStreamApiError));
+      }
+      const after = (await streamInfo(jsm, name, secrets))?.state.messages ?? 0;
+      req.output(`purged ${plural(purged, 'message')}; ${plural(after, 'message')} left`);
+      req.log.info('purged stream', { stream: name, subject: args.subject, purged });
+      return {
+        summary: `purged ${plural(purged, 'message')} from stream ${name}${args.subject === undefined ? '' : ` (subject ${args.subject})`}`,
+        data: { stream: name, purgedMessages: purged, messagesBefore: before, messagesAfter: after, ...(args.subject === undefined ? {} : { subject: args.subject }) },
+      };
+    });
+  },
+});
+
+const natsOperations: Record<string, DriverOperation<NatsStreamInputs>> = { 'purge-stream': purgeStream };
+
 export const natsStreamDriver: Driver<NatsStreamInputs> = {
   id: ID,
   description: 'A NATS JetStream stream (streams only: NATS cannot create users at runtime without operator/JWT mode)',
@@ -238,4 +309,5 @@ export const natsStreamDriver: Driver<NatsStreamInputs> = {
   provision,
   check,
   delete: remove,
+  operations: natsOperations,
 };

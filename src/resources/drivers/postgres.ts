@@ -2,7 +2,8 @@ import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { z } from 'zod';
-import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type DriverOperation, type OperationRequest, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { badArgs, defineOperation, plural, whileAbortable } from './operations.ts';
 import { displayUrl, generatePassword, nameFromUid, parseUrl, stateString, throwIfAborted, urlPort, wrapError } from './util.ts';
 
 /**
@@ -231,6 +232,260 @@ async function remove(req: DeleteRequest<PostgresInputs>): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Day-2 operations. They act in the resource's own database (`postgresName(uid)`), connected to it
+// with the admin URL (only the database in the path changes), one table at a time so that progress
+// is visible and a cancellation stops between tables. An abort also cancels the statement running
+// on the server (pg_cancel_backend from a second admin connection): closing the socket alone would
+// leave a REINDEX or a VACUUM waiting for a lock running there.
+// ---------------------------------------------------------------------------------------------
+
+function operationSecrets(req: OperationRequest<PostgresInputs>): (string | undefined)[] {
+  return secretsOf(req.inputs, stateString(req.state, 'password'));
+}
+
+/** Cancels the statement of backend `pid` (best effort, never throws, never waits on the aborted signal). */
+async function cancelBackend(adminUrl: string, pid: number): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000, application_name: 'pave-driver' });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The session ends anyway when its socket closes.
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Throws a non-retryable error when the resource's database does not exist (not provisioned, or deleted). */
+async function requireDatabase(c: pg.Client, name: string, secrets: (string | undefined)[], signal: AbortSignal): Promise<void> {
+  const db = await step(`looking up database ${name}`, secrets, signal, () => c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [name]));
+  if (db.rowCount === 0) throw new DriverError(ID, `database ${name} does not exist; provision the resource first`, { retryable: false });
+}
+
+/**
+ * Connects to the resource's own database as the admin and runs `fn`; an abort cancels the running
+ * statement on the server and closes the connection.
+ */
+async function withOwnDatabase<T>(req: OperationRequest<PostgresInputs>, fn: (c: pg.Client, name: string) => Promise<T>): Promise<T> {
+  const { inputs, signal } = req;
+  adminUrlOf(inputs);
+  const name = postgresName(req.resource.uid);
+  const secrets = operationSecrets(req);
+  await withClient(inputs.adminUrl, signal, secrets, (c) => requireDatabase(c, name, secrets, signal));
+  return withClient(databaseUrl(inputs.adminUrl, name), signal, secrets, async (c) => {
+    const pid = (await c.query<{ pid: number }>('SELECT pg_catalog.pg_backend_pid() AS pid')).rows[0]?.pid;
+    return whileAbortable(signal, () => void (pid === undefined ? undefined : cancelBackend(inputs.adminUrl, pid)), () => fn(c, name));
+  });
+}
+
+interface TableRow {
+  schema: string;
+  table: string;
+  indexes: number;
+}
+
+/** The application's tables and materialized views (not the system schemas, not other sessions' temporary tables). */
+async function ownTables(c: pg.Client, secrets: (string | undefined)[], signal: AbortSignal): Promise<TableRow[]> {
+  const r = await step('listing tables', secrets, signal, () =>
+    c.query<TableRow>(
+      `SELECT n.nspname AS schema, c.relname AS table, (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)::int AS indexes
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+        ORDER BY 1, 2`,
+    ),
+  );
+  return r.rows;
+}
+
+const qualified = (t: { schema: string; table: string }) => `${pg.escapeIdentifier(t.schema)}.${pg.escapeIdentifier(t.table)}`;
+const display = (t: { schema: string; table: string }) => `${t.schema}.${t.table}`;
+
+/** The tables a `table` argument (`name` or `schema.name`) designates, or a non-retryable error listing what exists. */
+function pickTable(operation: string, tables: TableRow[], arg: string, database: string): TableRow[] {
+  const dot = arg.indexOf('.');
+  const found = dot > 0 ? tables.filter((t) => t.schema === arg.slice(0, dot) && t.table === arg.slice(dot + 1)) : tables.filter((t) => t.table === arg);
+  if (found.length === 1) return found;
+  if (found.length > 1) throw badArgs(ID, operation, `table ${arg} exists in several schemas (${found.map(display).join(', ')}); name it as schema.table`);
+  const known = tables.slice(0, 20).map(display).join(', ');
+  throw badArgs(ID, operation, `no table ${arg} in database ${database}${tables.length > 0 ? `; its tables: ${known}${tables.length > 20 ? ', …' : ''}` : ' (it has no tables)'}`);
+}
+
+const reindexArgs = z.strictObject({
+  schema: z.string().min(1).max(63).optional().describe('Only the tables of this schema (e.g. `public`); default every schema of the database.'),
+  concurrently: z.boolean().default(false).describe('REINDEX CONCURRENTLY: slower, but does not block writes to each table while it runs.'),
+});
+
+const reindex = defineOperation<PostgresInputs, z.infer<typeof reindexArgs>>(ID, 'reindex', {
+  title: 'Reindex',
+  description:
+    "Rebuilds the indexes of every table (or of one schema's tables) of the resource's own database, table by table: REINDEX TABLE, or REINDEX TABLE CONCURRENTLY. Each table's writes wait while its indexes rebuild unless concurrently is set (a concurrent rebuild that is cancelled may leave an invalid `*_ccnew` index to drop). System catalogs and other databases are not touched.",
+  args: reindexArgs,
+  secrets: operationSecrets,
+  async run(req, { args, secrets, progress }) {
+    const started = Date.now();
+    return withOwnDatabase(req, async (c, name) => {
+      let tables = await ownTables(c, secrets, req.signal);
+      if (args.schema !== undefined) {
+        const schemas = [...new Set(tables.map((t) => t.schema))];
+        const exists = (await c.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [args.schema])).rowCount !== 0;
+        if (!exists || /^(pg_|information_schema$)/.test(args.schema)) {
+          throw badArgs(ID, 'reindex', `no schema ${args.schema} in database ${name}${schemas.length > 0 ? `; schemas with tables: ${schemas.join(', ')}` : ''}`);
+        }
+        tables = tables.filter((t) => t.schema === args.schema);
+      }
+      tables = tables.filter((t) => t.indexes > 0);
+      req.output(`reindexing ${plural(tables.length, 'table')} with indexes in database ${name}${args.concurrently ? ' (concurrently)' : ''}`);
+      let indexes = 0;
+      let done = 0;
+      for (const t of tables) {
+        throwIfAborted(ID, req.signal);
+        const t0 = Date.now();
+        await step(`reindexing ${display(t)}`, secrets, req.signal, () => c.query(`REINDEX TABLE ${args.concurrently ? 'CONCURRENTLY ' : ''}${qualified(t)}`));
+        done++;
+        indexes += t.indexes;
+        progress(`reindexing ${plural(done, 'table')} (${plural(indexes, 'index', 'indexes')})`);
+        req.output(`reindexed ${display(t)}: ${plural(t.indexes, 'index', 'indexes')} in ${Date.now() - t0} ms`);
+      }
+      req.log.info('reindexed', { database: name, tables: done, indexes });
+      return { summary: `reindexed ${plural(indexes, 'index', 'indexes')} of ${plural(done, 'table')} in database ${name}`, data: { database: name, tables: done, indexes, durationMs: Date.now() - started } };
+    });
+  },
+});
+
+const terminateArgs = z.strictObject({
+  idleSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86400)
+    .default(300)
+    .describe('Terminate connections idle for longer than this many seconds.'),
+  includeIdleInTransaction: z.boolean().default(false).describe('Also terminate connections idle inside an open transaction (it is rolled back).'),
+});
+
+interface IdleRow {
+  pid: number;
+  user: string | null;
+  application: string | null;
+  state: string;
+  idle: number;
+}
+
+const terminateIdle = defineOperation<PostgresInputs, z.infer<typeof terminateArgs>>(ID, 'terminate-idle-connections', {
+  title: 'Terminate idle connections',
+  description:
+    "Ends (pg_terminate_backend) the client connections to the resource's own database that have been idle longer than idleSeconds. Never touches other databases' connections, the admin role's sessions (Pave's own included), or connections that are running a query.",
+  args: terminateArgs,
+  secrets: operationSecrets,
+  async run(req, { args, secrets, progress }) {
+    const { inputs, signal } = req;
+    adminUrlOf(inputs);
+    const name = postgresName(req.resource.uid);
+    const states = args.includeIdleInTransaction ? ['idle', 'idle in transaction', 'idle in transaction (aborted)'] : ['idle'];
+    // The same conditions, checked again for each pid at the moment it is terminated: a connection
+    // that ran a query since the listing is left alone.
+    const where = `datname = $1 AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'
+      AND usename IS DISTINCT FROM current_user AND state = ANY($2::text[])
+      AND state_change < pg_catalog.clock_timestamp() - pg_catalog.make_interval(secs => $3)`;
+    return withClient(inputs.adminUrl, signal, secrets, async (c) => {
+      await requireDatabase(c, name, secrets, signal);
+      const found = await step(`listing idle connections to database ${name}`, secrets, signal, () =>
+        c.query<IdleRow>(
+          `SELECT pid, usename AS user, application_name AS application, state,
+                  floor(extract(epoch FROM pg_catalog.clock_timestamp() - state_change))::int AS idle
+             FROM pg_catalog.pg_stat_activity WHERE ${where} ORDER BY state_change`,
+          [name, states, args.idleSeconds],
+        ),
+      );
+      req.output(`${plural(found.rows.length, 'connection')} to database ${name} idle for more than ${args.idleSeconds} s`);
+      const terminated: IdleRow[] = [];
+      const failed: (IdleRow & { reason: string })[] = [];
+      for (const row of found.rows) {
+        throwIfAborted(ID, signal);
+        try {
+          const r = await c.query<{ ok: boolean }>(`SELECT pg_catalog.pg_terminate_backend(pid) AS ok FROM pg_catalog.pg_stat_activity WHERE pid = $4 AND ${where}`, [name, states, args.idleSeconds, row.pid]);
+          if (r.rows[0]?.ok) {
+            terminated.push(row);
+            progress(`terminating ${plural(terminated.length, 'connection')}`);
+            req.output(`terminated pid ${row.pid} (user ${row.user ?? '?'}, application ${row.application || '-'}, ${row.state} for ${row.idle} s)`);
+          } else {
+            req.output(`left pid ${row.pid}: no longer idle, or gone`);
+          }
+        } catch (err) {
+          throwIfAborted(ID, signal);
+          const reason = wrapError(ID, 'pg_terminate_backend', err, secrets).message;
+          failed.push({ ...row, reason });
+          req.output(`could not terminate pid ${row.pid}: ${reason}`);
+        }
+      }
+      if (terminated.length > 0) req.log.info('terminated idle connections', { database: name, count: terminated.length });
+      return {
+        summary: `terminated ${plural(terminated.length, 'idle connection')} to database ${name}${failed.length > 0 ? `; ${failed.length} could not be terminated` : ''}`,
+        data: { database: name, terminated: terminated.length, connections: terminated, failed },
+      };
+    });
+  },
+});
+
+const vacuumArgs = z.strictObject({
+  table: z.string().min(1).max(127).optional().describe('Only this table (`name` or `schema.name`); default every table of the database.'),
+});
+
+interface DeadRow {
+  dead: string | null;
+}
+
+async function deadTuples(c: pg.Client, t: TableRow): Promise<number> {
+  // A fresh statistics snapshot: each autocommit statement is its own transaction.
+  const r = await c.query<DeadRow>('SELECT n_dead_tup::text AS dead FROM pg_catalog.pg_stat_all_tables WHERE relid = $1::regclass', [qualified(t)]);
+  return Number(r.rows[0]?.dead ?? 0);
+}
+
+const vacuumAnalyze = defineOperation<PostgresInputs, z.infer<typeof vacuumArgs>>(ID, 'vacuum-analyze', {
+  title: 'VACUUM ANALYZE',
+  description:
+    "Runs VACUUM (ANALYZE) on every table of the resource's own database, or on one table, table by table: reclaims dead tuples for reuse and refreshes the planner's statistics. Not VACUUM FULL: reads and writes go on while it runs.",
+  args: vacuumArgs,
+  secrets: operationSecrets,
+  async run(req, { args, secrets, progress }) {
+    const started = Date.now();
+    return withOwnDatabase(req, async (c, name) => {
+      const all = await ownTables(c, secrets, req.signal);
+      const tables = args.table === undefined ? all : pickTable('vacuum-analyze', all, args.table, name);
+      req.output(`VACUUM ANALYZE of ${plural(tables.length, 'table')} in database ${name}`);
+      let before = 0;
+      let after = 0;
+      let done = 0;
+      for (const t of tables) {
+        throwIfAborted(ID, req.signal);
+        const t0 = Date.now();
+        const deadBefore = await deadTuples(c, t);
+        await step(`VACUUM ANALYZE ${display(t)}`, secrets, req.signal, () => c.query(`VACUUM (ANALYZE) ${qualified(t)}`));
+        const deadAfter = await deadTuples(c, t);
+        before += deadBefore;
+        after += deadAfter;
+        done++;
+        progress(`vacuuming ${plural(done, 'table')}`);
+        req.output(`vacuumed ${display(t)}: ${deadBefore} dead tuples before, ${deadAfter} after (${Date.now() - t0} ms)`);
+      }
+      req.log.info('vacuumed', { database: name, tables: done });
+      return {
+        summary: `vacuumed and analyzed ${plural(done, 'table')} in database ${name}: ${before - after} dead tuples removed`,
+        data: { database: name, tables: done, deadTuplesBefore: before, deadTuplesAfter: after, durationMs: Date.now() - started },
+      };
+    });
+  },
+});
+
+const postgresOperations: Record<string, DriverOperation<PostgresInputs>> = {
+  reindex,
+  'terminate-idle-connections': terminateIdle,
+  'vacuum-analyze': vacuumAnalyze,
+};
+
 export const postgresDriver: Driver<PostgresInputs> = {
   id: ID,
   description: 'A PostgreSQL database and a login role that owns it (Score postgres outputs)',
@@ -239,4 +494,5 @@ export const postgresDriver: Driver<PostgresInputs> = {
   provision,
   check,
   delete: remove,
+  operations: postgresOperations,
 };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { DriverError, type CheckRequest, type DeleteRequest, type DriftReport, type Driver, type DriverOperation, type OperationRequest, type ProvisionRequest, type ProvisionResult } from './driver.ts';
+import { defineOperation, plural } from './operations.ts';
 import { displayUrl, generatePassword, nameFromUid, parseUrl, stateString, throwIfAborted, urlPort, wrapError } from './util.ts';
 
 /**
@@ -233,6 +234,193 @@ async function remove(req: DeleteRequest<RedisInputs>): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Day-2 operations. Both act on the resource's own prefix `<name>:` (the ACL user's key pattern) in
+// every logical database that holds keys, with the admin connection, and SCAN with MATCH (never
+// KEYS). Keys are handled as bytes, so binary key names are deleted too; every key SCAN returns is
+// checked to start with the prefix before anything is done to it.
+// ---------------------------------------------------------------------------------------------
+
+/** Keys per SCAN call (a hint to Redis) and so at most per UNLINK. */
+const SCAN_COUNT = 1000;
+
+/**
+ * Calls `batch` with each SCAN batch of keys matching `match` (all under `prefix`) in every
+ * database with keys; checks the signal between batches.
+ */
+async function scanOwnKeys(r: Redis, admin: Admin, signal: AbortSignal, prefix: string, match: string, batch: (db: number, keys: Buffer[]) => Promise<void>): Promise<number[]> {
+  const own = Buffer.from(prefix, 'utf8');
+  const dbs = await step('listing databases', admin, signal, () => databasesWithKeys(r));
+  for (const db of dbs) {
+    await step(`scanning keys ${match} in database ${db}`, admin, signal, async () => {
+      await r.select(db);
+      let cursor = '0';
+      do {
+        throwIfAborted(ID, signal);
+        const [next, keys] = await r.scanBuffer(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+        cursor = next.toString();
+        const mine = keys.filter((k) => k.length >= own.length && k.subarray(0, own.length).equals(own));
+        if (mine.length > 0) await batch(db, mine);
+      } while (cursor !== '0');
+    });
+  }
+  return dbs;
+}
+
+function redisSecrets(req: OperationRequest<RedisInputs>): (string | undefined)[] {
+  let adminPassword: string | undefined;
+  try {
+    adminPassword = decodeURIComponent(new URL(req.inputs.adminUrl).password) || undefined;
+  } catch {
+    adminPassword = undefined;
+  }
+  return [req.inputs.adminUrl, adminPassword, stateString(req.state, 'password')];
+}
+
+const purgeArgs = z.strictObject({
+  pattern: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[^\r\n]*$/, 'one line')
+    .default('*')
+    .describe("Glob (Redis MATCH syntax) of the keys to delete, relative to the resource's prefix: `session:*` deletes `<prefix>session:*`. Default `*`: every key of the resource."),
+});
+
+const purgeCache = defineOperation<RedisInputs, z.infer<typeof purgeArgs>>(ID, 'purge-cache', {
+  title: 'Purge cache',
+  description:
+    "Deletes the resource's keys (those under its own prefix, the only keys its ACL user can reach), optionally only those matching a glob within the prefix, in every logical database. Uses SCAN and UNLINK in batches of about 1000 keys; never KEYS or FLUSHDB, and never another resource's keys. Keys written while it runs may survive.",
+  args: purgeArgs,
+  secrets: redisSecrets,
+  async run(req, { args, progress }) {
+    const name = redisName(req.resource.uid);
+    const prefix = `${name}:`;
+    const match = `${prefix}${args.pattern}`;
+    const admin = adminOf(req.inputs, stateString(req.state, 'password'));
+    const byDb: Record<string, number> = {};
+    let deleted = 0;
+    let reported = 0;
+    let lastReport = Date.now();
+    req.output(`deleting keys matching ${match}`);
+    const dbs = await withRedis(admin, req.signal, (r) =>
+      scanOwnKeys(r, admin, req.signal, prefix, match, async (db, keys) => {
+        const n = await r.unlink(...keys);
+        deleted += n;
+        byDb[db] = (byDb[db] ?? 0) + n;
+        progress(`deleting ${plural(deleted, 'key')}`);
+        if (deleted - reported >= SCAN_COUNT || Date.now() - lastReport >= 1000) {
+          req.output(`database ${db}: ${plural(deleted, 'key')} deleted so far`);
+          reported = deleted;
+          lastReport = Date.now();
+        }
+      }),
+    );
+    for (const db of dbs) if (byDb[db]) req.output(`database ${db}: deleted ${plural(byDb[db], 'key')}`);
+    req.log.info('purged cache', { prefix, pattern: args.pattern, deleted });
+    return { summary: `deleted ${plural(deleted, 'key')} matching ${match}`, data: { deletedKeys: deleted, prefix, pattern: args.pattern, byDatabase: byDb } };
+  },
+});
+
+const statsArgs = z.strictObject({
+  sampleSize: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(100)
+    .describe('How many keys (a uniform random sample) to measure with MEMORY USAGE and TYPE; 0 counts keys only.'),
+});
+
+interface Sampled {
+  db: number;
+  key: Buffer;
+}
+
+const stats = defineOperation<RedisInputs, z.infer<typeof statsArgs>>(ID, 'stats', {
+  title: 'Key statistics',
+  description:
+    "Counts the resource's keys (under its prefix, in every logical database) with SCAN, and measures a random sample of them with MEMORY USAGE, TYPE and PTTL to estimate the memory they use. Hit and miss counts are not reported: Redis keeps them server-wide, not per key prefix.",
+  args: statsArgs,
+  secrets: redisSecrets,
+  async run(req, { args, progress }) {
+    const name = redisName(req.resource.uid);
+    const prefix = `${name}:`;
+    const admin = adminOf(req.inputs, stateString(req.state, 'password'));
+    const byDb: Record<string, number> = {};
+    const sample: Sampled[] = [];
+    let keys = 0;
+    const result = await withRedis(admin, req.signal, async (r) => {
+      await scanOwnKeys(r, admin, req.signal, prefix, `${prefix}*`, async (db, batch) => {
+        for (const key of batch) {
+          keys++;
+          // Reservoir sampling: every key has the same chance to be in the sample.
+          if (sample.length < args.sampleSize) sample.push({ db, key });
+          else {
+            const j = Math.floor(Math.random() * keys);
+            if (j < args.sampleSize) sample[j] = { db, key };
+          }
+        }
+        byDb[db] = (byDb[db] ?? 0) + batch.length;
+        progress(`counting ${plural(keys, 'key')}`);
+      });
+      req.output(`${plural(keys, 'key')} under ${prefix}${Object.keys(byDb).length > 1 ? ` (${Object.entries(byDb).map(([db, n]) => `database ${db}: ${n}`).join(', ')})` : ''}`);
+      let sampledBytes = 0;
+      let measured = 0;
+      let withTtl = 0;
+      const types: Record<string, number> = {};
+      const dbs = [...new Set(sample.map((s) => s.db))];
+      for (const db of dbs) {
+        throwIfAborted(ID, req.signal);
+        const inDb = sample.filter((s) => s.db === db);
+        const replies = await step(`measuring sampled keys in database ${db}`, admin, req.signal, async () => {
+          await r.select(db);
+          const p = r.pipeline();
+          for (const s of inDb) {
+            p.memory('USAGE', s.key);
+            p.type(s.key);
+            p.pttl(s.key);
+          }
+          return (await p.exec()) ?? [];
+        });
+        for (let i = 0; i + 2 < replies.length; i += 3) {
+          const [memErr, bytes] = replies[i]!;
+          const [, type] = replies[i + 1]!;
+          const [, ttl] = replies[i + 2]!;
+          // A key that expired or was deleted since the scan: MEMORY USAGE answers nil, TYPE none.
+          if (memErr || typeof bytes !== 'number' || type === 'none') continue;
+          measured++;
+          sampledBytes += bytes;
+          types[String(type)] = (types[String(type)] ?? 0) + 1;
+          if (typeof ttl === 'number' && ttl >= 0) withTtl++;
+        }
+      }
+      const estimatedBytes = measured > 0 ? Math.round((sampledBytes / measured) * keys) : keys === 0 ? 0 : null;
+      return { sampledBytes, measured, withTtl, types, estimatedBytes };
+    });
+    if (result.measured > 0) {
+      req.output(`sampled ${plural(result.measured, 'key')}: ${result.sampledBytes} bytes, ${result.withTtl} with a TTL; types ${Object.entries(result.types).map(([t, n]) => `${t}: ${n}`).join(', ')}`);
+    }
+    const memory = result.estimatedBytes === null ? 'memory not measured' : result.measured >= keys ? `${result.estimatedBytes} bytes` : `about ${result.estimatedBytes} bytes (estimated from ${plural(result.measured, 'sampled key')})`;
+    return {
+      summary: `${plural(keys, 'key')} under ${prefix}, ${memory}`,
+      data: {
+        prefix,
+        keys,
+        byDatabase: byDb,
+        sampledKeys: result.measured,
+        sampledBytes: result.sampledBytes,
+        estimatedBytes: result.estimatedBytes,
+        sampledTypes: result.types,
+        sampledKeysWithTtl: result.withTtl,
+        hitsAndMisses: 'not available per prefix (Redis counts keyspace hits and misses server-wide)',
+      },
+    };
+  },
+});
+
+const redisOperations: Record<string, DriverOperation<RedisInputs>> = { 'purge-cache': purgeCache, stats };
+
 export const redisDriver: Driver<RedisInputs> = {
   id: ID,
   description: 'A Redis ACL user limited to its own key and channel prefix',
@@ -241,4 +429,5 @@ export const redisDriver: Driver<RedisInputs> = {
   provision,
   check,
   delete: remove,
+  operations: redisOperations,
 };
