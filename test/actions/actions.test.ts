@@ -53,6 +53,7 @@ describe('golden actions', { timeout: 180_000 }, () => {
     if (s) {
       await s.api(`/api/v1/applications/${app}`, { method: 'DELETE' }).catch(() => undefined);
       await s.api('/api/v1/applications/other', { method: 'DELETE' }).catch(() => undefined);
+      await s.api('/api/v1/applications/pgapp', { method: 'DELETE' }).catch(() => undefined);
       await s.close();
     }
     rmSync(platform, { recursive: true, force: true });
@@ -150,6 +151,22 @@ describe('golden actions', { timeout: 180_000 }, () => {
       r1.disconnect();
       r2.disconnect();
     }
+  });
+
+  test('the sample add-ons\' operations run through actions: postgres vacuum-analyze and reindex, and a purge-queue that names no queue is refused', async () => {
+    await createApp(s, 'pgapp', { template: 'quick-service', addons: [{ addon: 'postgres', name: 'db' }, { addon: 'amqp', name: 'events' }] });
+    assert.equal((await json<{ ok: boolean }>(await s.api('/api/v1/applications/pgapp/environments/development/apply', { method: 'POST' }))).ok, true);
+    const runOn = async (action: string, params: Record<string, unknown> = {}) =>
+      json<ActionRun>(await s.api(`/api/v1/applications/pgapp/environments/development/actions/${action}/runs?wait=true`, { method: 'POST', json: { params } }), 201);
+    const vacuum = await runOn('vacuum-analyze');
+    assert.equal(vacuum.status, 'succeeded', vacuum.error ?? '');
+    const reindex = await runOn('reindex');
+    assert.equal(reindex.status, 'succeeded', reindex.error ?? '');
+    const purge = await runOn('purge-queue');
+    assert.equal(purge.status, 'failed');
+    assert.match(purge.error!, /queue|all/);
+    const purgeAll = await runOn('purge-queue', { all: true });
+    assert.equal(purgeAll.status, 'succeeded', purgeAll.error ?? '');
   });
 
   test('timeouts are enforced, runs can be cancelled, and two runs of one action wait for each other', async () => {
