@@ -1,9 +1,10 @@
 import { useParams } from 'react-router';
+import { ActionsSection } from '../components/actions/ActionsSection.tsx';
 import { DeploymentsSection } from '../components/deployments/DeploymentsSection.tsx';
 import { EntityDetails } from '../components/EntityDetails.tsx';
 import { GoldenPathSection } from '../components/golden/GoldenPathSection.tsx';
 
-/** An application; for one made from a template, also its golden path, environments and resources, and its deployments. */
+/** An application; for one made from a template, also its golden path, environments and resources, its deployments and its golden actions. */
 export function ApplicationPage() {
   const { namespace = 'default', name = '' } = useParams();
   return (
@@ -16,6 +17,7 @@ export function ApplicationPage() {
         <>
           <GoldenPathSection namespace={namespace} name={name} />
           <DeploymentsSection namespace={namespace} name={name} />
+          <ActionsSection namespace={namespace} name={name} />
         </>
       }
     />
