@@ -6,6 +6,7 @@ import type { CatalogService } from '../catalog/service.ts';
 import { SECRET_MASK } from '../contracts/golden.ts';
 import { conflict, forbidden, notFound, PaveError, validationError } from '../errors.ts';
 import { validateInputs } from '../platform/inputs.ts';
+import type { PolicyGate } from '../policies/engine.ts';
 import type { Db } from '../store/db.ts';
 import type { ActionRunRow, ActionRunStatus } from '../store/schema.ts';
 import { KeyedMutex } from '../deployments/mutex.ts';
@@ -37,6 +38,9 @@ interface Live {
   lines: OutputLine[];
   abort: AbortController;
   done: Promise<ActionRunRow>;
+  /** Started (not queued any more). */
+  running: boolean;
+  lifecycle: boolean;
 }
 
 const MAX_LINES = 2000;
@@ -50,7 +54,9 @@ export class ActionService {
   private readonly log: Logger;
   private readonly locks = new KeyedMutex();
   private readonly live = new Map<string, Live>();
-  constructor(o: { db: Db; deps: ActionDeps; catalog: CatalogService; audit: AuditLog; log: Logger }) {
+  private readonly policies: PolicyGate | undefined;
+  constructor(o: { db: Db; deps: ActionDeps; catalog: CatalogService; audit: AuditLog; log: Logger; policies?: PolicyGate | undefined }) {
+    this.policies = o.policies;
     this.db = o.db;
     this.deps = o.deps;
     this.catalog = o.catalog;
@@ -99,6 +105,19 @@ export class ActionService {
     const params = checked.value;
     const secretParams = Object.entries(action.parameters.properties).filter(([, p]) => p.writeOnly === true || p.format === 'password').map(([k]) => k);
     const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, secretParams.includes(k) ? SECRET_MASK : v]));
+    // policies see the parameters as the run record shows them (secret ones masked)
+    if (this.policies) {
+      try {
+        await this.policies.enforce({
+          event: 'action.run', application: { ref, name: app.name, namespace: app.namespace, template: app.template.metadata.name, templateVersion: app.template.metadata.version },
+          environment: { name: env.name, type: env.type }, subject: action.key, by: principal.userRef,
+          details: { action: { id: action.id, key: action.key, kind: action.kind, source: action.source, title: action.title, params: shown } },
+        });
+      } catch (err) {
+        if (err instanceof PaveError && err.status === 403) await this.audit.append({ actor: principal.userRef, action: 'action.run', target: `${ref}/${envName}/${action.key}`, outcome: 'denied', requestId: req.requestId, details: { reason: err.message } });
+        throw err;
+      }
+    }
 
     const row = await this.db
       .insertInto('action_runs')
@@ -127,38 +146,45 @@ export class ActionService {
     };
     // one run of an action per environment at a time; lifecycle steps also wait for deployments (their own lock)
     const lockKey = `${env.id}:${action.key}`;
+    const lifecycle = action.kind === 'lifecycle';
+    const audited = async (final: ActionRunRow): Promise<ActionRunRow> => {
+      // audited before anyone waiting on the run hears that it ended
+      await this.audit
+        .append({ actor: principal.userRef, action: 'action.run', target: `${ref}/${envName}/${action.key}`, outcome: final.status, requestId: req.requestId, details: { run: row.id, ...(final.error ? { error: final.error } : {}) } })
+        .catch((err: unknown) => this.log.error({ err, run: row.id }, 'audit write failed'));
+      return final;
+    };
     const done = this.locks.run(lockKey, async (): Promise<ActionRunRow> => {
-      if (abort.signal.aborted) return this.finish(row.id, 'cancelled', { error: 'cancelled before it started' }, lines, null);
+      if (abort.signal.aborted) return audited(await this.finish(row.id, 'cancelled', { error: abort.signal.reason instanceof Error ? `${abort.signal.reason.message} before it started` : 'cancelled before it started' }, lines, null));
       const started = Date.now();
       await this.db.updateTable('action_runs').set({ status: 'running', started_at: new Date() }).where('id', '=', row.id).execute();
+      entry.running = true;
       emitter.emit('status', 'running');
-      const timer = setTimeout(() => abort.abort(new TimeoutError(action.timeoutMs)), action.timeoutMs);
+      // A lifecycle step is a deployment: it is not interrupted half-way (its own health timeout bounds it), so it is not raced against the timer.
+      const timer = lifecycle ? null : setTimeout(() => abort.abort(new TimeoutError(action.timeoutMs)), action.timeoutMs);
       try {
-        const outcome = await Promise.race([
-          execute({ action, app, env, params, by: principal.userRef, signal: abort.signal, output, secret: (v) => void secrets.add(v) }, this.deps),
-          new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
-        ]);
+        const work = execute({ action, app, env, params, by: principal.userRef, signal: abort.signal, output, secret: (v) => void secrets.add(v) }, this.deps);
+        const outcome = lifecycle ? await work : await Promise.race([work, new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }))]);
         output(outcome.summary);
-        return await this.finish(row.id, 'succeeded', { summary: mask(outcome.summary), result: outcome.data ?? null }, lines, started);
+        return audited(await this.finish(row.id, 'succeeded', { summary: mask(outcome.summary), result: outcome.data ?? null }, lines, started));
       } catch (err) {
         const reason = abort.signal.aborted ? abort.signal.reason : err;
-        if (reason instanceof TimeoutError) return this.finish(row.id, 'timed-out', { error: reason.message }, lines, started);
-        if (reason instanceof CancelledError) return this.finish(row.id, 'cancelled', { error: reason.message }, lines, started);
+        if (reason instanceof TimeoutError) return audited(await this.finish(row.id, 'timed-out', { error: reason.message }, lines, started));
+        if (reason instanceof CancelledError) return audited(await this.finish(row.id, 'cancelled', { error: reason.message }, lines, started));
         const message = mask(err instanceof Error ? err.message : String(err));
         if (!(err instanceof PaveError)) this.log.warn({ run: row.id, action: action.key, err: message }, 'action failed');
         output(`failed: ${message}`);
-        return this.finish(row.id, 'failed', { error: message }, lines, started);
+        return audited(await this.finish(row.id, 'failed', { error: message }, lines, started));
       } finally {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
       }
     });
-    const entry: Live = { emitter, lines, abort, done };
+    const entry: Live = { emitter, lines, abort, done, running: false, lifecycle };
     this.live.set(row.id, entry);
     void done.then(
-      async (final) => {
+      (final) => {
         this.live.delete(row.id);
         emitter.emit('end', final);
-        await this.audit.append({ actor: principal.userRef, action: 'action.run', target: `${ref}/${envName}/${action.key}`, outcome: final.status, requestId: req.requestId, details: { run: row.id, ...(final.error ? { error: final.error } : {}) } });
       },
       (err: unknown) => this.log.error({ err, run: row.id }, 'action bookkeeping failed'),
     );
@@ -190,9 +216,10 @@ export class ActionService {
     return row;
   }
 
-  async runs(ref: string, envName: string | undefined, limit = 50): Promise<ActionRunRow[]> {
+  async runs(ref: string, envName: string | undefined, limit = 50, before?: string): Promise<ActionRunRow[]> {
     const app = await this.deps.apps.managedApplication(ref);
     let q = this.db.selectFrom('action_runs').selectAll().where('entity_id', '=', app.entityId).orderBy('created_at', 'desc').limit(limit);
+    if (before) q = q.where('created_at', '<', new Date(before));
     if (envName) {
       const env = app.environments.find((e) => e.name === envName);
       if (!env) throw notFound(`environment ${envName} of ${ref}`);
@@ -207,7 +234,10 @@ export class ActionService {
     if (!isAdmin(principal) && row.created_by !== principal.userRef) throw forbidden('only who started a run, or an admin, may cancel it');
     const live = this.live.get(id);
     if (!live) throw conflict(`run ${id} is not running on this server`);
+    if (live.running && live.lifecycle) throw conflict(`run ${id} is a lifecycle step that has started: a deployment is not interrupted half-way; roll back once it ended if you need to`);
     live.abort.abort(new CancelledError(principal.userRef));
+    // a queued run ends at once (it never starts); a running one ends as soon as its work stops
+    if (!live.running) return this.finish(id, 'cancelled', { error: `cancelled by ${principal.userRef} before it started` }, live.lines, null);
     return live.done;
   }
 
@@ -220,10 +250,12 @@ export class ActionService {
       return;
     }
     for (const l of live.lines) onLine(l);
-    if (!opts.follow) return;
+    if (!opts.follow || opts.signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const end = () => {
         live.emitter.off('line', onLine);
+        live.emitter.off('end', end);
+        opts.signal?.removeEventListener('abort', end);
         resolve();
       };
       live.emitter.on('line', onLine);

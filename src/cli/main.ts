@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
+import { actionsCommand, runCommand } from './commands/actions.ts';
 import { appAddonsCommand } from './commands/addons.ts';
 import { appsCommand } from './commands/apps.ts';
+import { auditCommand } from './commands/audit.ts';
 import { artifactsCommand, buildCommand, buildsCommand } from './commands/build.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { configCommand } from './commands/config.ts';
@@ -13,6 +15,7 @@ import { contextCommand, loginCommand, whoamiCommand } from './commands/login.ts
 import { logsCommand } from './commands/logs.ts';
 import { platformCommand } from './commands/platform.ts';
 import { resourcesCommand } from './commands/resources.ts';
+import { runsCommand } from './commands/runs.ts';
 import { teamsCommand } from './commands/teams.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { usersCommand } from './commands/users.ts';
@@ -53,6 +56,10 @@ for (const cmd of deployCommands()) program.addCommand(cmd);
 program.addCommand(deploymentsCommand());
 program.addCommand(configCommand());
 program.addCommand(logsCommand());
+program.addCommand(actionsCommand());
+program.addCommand(runCommand());
+program.addCommand(runsCommand());
+program.addCommand(auditCommand());
 program.addCommand(platformCommand());
 program.addCommand(catalogCommand());
 program.addCommand(tokensCommand());

@@ -190,6 +190,17 @@ describe('golden actions', { timeout: 180_000 }, () => {
     assert.equal(done1.status, 'succeeded');
     assert.equal(done2.status, 'succeeded');
     assert.ok(new Date(done2.started_at!).getTime() >= new Date(done1.finished_at!).getTime(), 'the second started after the first ended');
+
+    // a queued run is cancelled at once, without waiting for the one ahead of it
+    const ahead = await run('development', 'wait', { params: { ms: 1500 } }, { wait: false });
+    const queued = await run('development', 'wait', { params: { ms: 100 } }, { wait: false });
+    const t0 = Date.now();
+    const dropped = await json<ActionRun>(await s.api(`/api/v1/runs/${queued.id}/cancel`, { method: 'POST' }), 200);
+    assert.equal(dropped.status, 'cancelled');
+    assert.ok(Date.now() - t0 < 1000, `cancelled in ${Date.now() - t0} ms`);
+    assert.equal((await s.services.actions.wait(ahead.id)).status, 'succeeded');
+    assert.equal((await s.services.actions.wait(queued.id)).status, 'cancelled', 'and it never ran');
+    assert.equal((await s.services.actions.wait(queued.id)).started_at, null);
   });
 
   test('lifecycle actions: scale and restart deploy again; rollback releases the previous deployment', async () => {
