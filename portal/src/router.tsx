@@ -3,6 +3,7 @@ import { AppLayout } from './components/AppLayout.tsx';
 import { RequireAuth } from './components/RequireAuth.tsx';
 import { ApplicationPage } from './pages/ApplicationPage.tsx';
 import { ApplicationsPage } from './pages/ApplicationsPage.tsx';
+import { AuditPage } from './pages/AuditPage.tsx';
 import { CatalogPage } from './pages/CatalogPage.tsx';
 import { EntityPage } from './pages/EntityPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
@@ -30,6 +31,7 @@ export const router = createBrowserRouter([
       { path: 'teams', element: <TeamsPage /> },
       { path: 'teams/:namespace/:name', element: <TeamPage /> },
       { path: 'entities/:kind/:namespace/:name', element: <EntityPage /> },
+      { path: 'audit', element: <AuditPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

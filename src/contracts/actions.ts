@@ -55,16 +55,5 @@ export type ActionRun = z.infer<typeof ActionRunSchema>;
 
 export const RunOutputLineSchema = z.object({ ts: z.string(), line: z.string() });
 
-export const AuditEventSchema = z
-  .object({
-    id: z.number().int(),
-    at: z.string(),
-    actor: z.string(),
-    action: z.string(),
-    target: z.string(),
-    outcome: z.string(),
-    requestId: z.string().nullable(),
-    details: z.record(z.string(), z.unknown()),
-    hash: z.string(),
-  })
-  .meta({ id: 'AuditEvent' });
+/** Moved to the audit contracts; re-exported for the clients that import it from here. */
+export { AuditEventSchema } from './audit.ts';

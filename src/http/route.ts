@@ -1,6 +1,10 @@
+import { finished } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../access/principal.ts';
+import { bodyDigest } from '../audit/chain.ts';
+import type { AuditEntry } from '../audit/log.ts';
+import { auditTarget, auditTargetOfUrl } from '../audit/target.ts';
 import { PaveError, validationError } from '../errors.ts';
 import { zodFieldErrors } from './problem.ts';
 
@@ -13,6 +17,20 @@ export interface RouteContext<P, Q, B> {
   principal: Principal;
   req: FastifyRequest;
   reply: FastifyReply;
+  /** How the kernel audits this request (see `RouteSpec.audit`). */
+  audit: AuditControl;
+}
+
+/** What a handler may say about the audit event the kernel writes for its request. */
+export interface AuditControl {
+  /**
+   * Audits this request, also when it is a read, under `action` (default: the operationId), e.g.
+   * `secret.read` for a read that reveals secrets. Call it before checking the caller's rights, so
+   * that a refused attempt is audited (outcome denied) too.
+   */
+  record(action?: string, details?: Record<string, unknown>): void;
+  /** The domain audited this request itself (e.g. action runs): the kernel writes nothing for it. */
+  skip(): void;
 }
 
 export interface RouteSpec<P, Q, B, R> {
@@ -25,6 +43,12 @@ export interface RouteSpec<P, Q, B, R> {
   description?: string;
   /** false only for health endpoints. */
   auth?: boolean;
+  /**
+   * Whether every authenticated request writes an audit event once answered: by default POST, PUT,
+   * PATCH and DELETE do and GET does not (a GET handler may still ask with `audit.record`). false for
+   * a POST that changes nothing (e.g. a plan).
+   */
+  audit?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -51,6 +75,7 @@ export interface AnyRoute {
   tag: string;
   description?: string;
   auth?: boolean;
+  audit?: boolean;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -65,12 +90,16 @@ export interface AnyRoute {
 /** A declared route: its documentation, and how to mount it. */
 export interface Route {
   doc: AnyRoute;
-  mount(app: FastifyInstance, authenticate: (req: FastifyRequest) => Promise<Principal>): void;
+  /** Mounts the route; `audit` receives its audit events (none are written without it). */
+  mount(app: FastifyInstance, authenticate: (req: FastifyRequest) => Promise<Principal>, audit?: AuditSink): void;
 }
+
+/** Where the kernel's audit events go (AuditLog.append). */
+export type AuditSink = (e: AuditEntry) => Promise<unknown>;
 
 /** Declares a route once: its schemas validate input, type the handler, and document the API. */
 export function defineRoute<P = undefined, Q = undefined, B = undefined, R = unknown>(spec: RouteSpec<P, Q, B, R>): Route {
-  return { doc: spec as unknown as AnyRoute, mount: (app, authenticate) => mountRoute(app, spec, authenticate) };
+  return { doc: spec as unknown as AnyRoute, mount: (app, authenticate, audit) => mountRoute(app, spec, authenticate, audit) };
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
@@ -97,13 +126,116 @@ function checkMediaType(req: FastifyRequest, extra: string[] | undefined): void 
   throw new PaveError(415, 'unsupported-media-type', 'Unsupported media type', `this route takes ${['application/json', ...(extra ?? [])].join(' or ')}, not ${type || 'an untyped body'}`);
 }
 
-function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R>, authenticate: (req: FastifyRequest) => Promise<Principal>): void {
+// ---- audit ----------------------------------------------------------------------------------------
+
+const CHANGES = new Set<Method>(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** What the kernel knows of an authenticated request's audit event until it writes it. */
+interface AuditState {
+  principal: Principal;
+  /** Written when answered: the route audits its method, or the handler asked (record). */
+  wanted: boolean;
+  /** The route's operationId, and the action recorded (the same unless the handler named another). */
+  operation: string;
+  action: string;
+  details: Record<string, unknown>;
+  skipped: boolean;
+}
+const audits = new WeakMap<FastifyRequest, AuditState>();
+
+function auditControl(state: AuditState | undefined): AuditControl {
+  return {
+    record(action, details) {
+      if (!state) return;
+      state.wanted = true;
+      if (action) state.action = action;
+      if (details) Object.assign(state.details, details);
+    },
+    skip() {
+      if (state) state.skipped = true;
+    },
+  };
+}
+
+/** succeeded (2xx, 3xx), denied (401, 403), failed (anything else). */
+const outcomeOf = (status: number) => (status < 400 ? 'succeeded' : status === 401 || status === 403 ? 'denied' : 'failed');
+
+/** Type and title of the problem+json being sent; never its detail, which may quote the request. */
+function problemOf(reply: FastifyReply, payload: unknown): { type: string; title: string } | undefined {
+  if (reply.statusCode < 400 || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return undefined;
+  try {
+    const p = JSON.parse(payload) as { type?: unknown; title?: unknown };
+    return { type: String(p.type ?? ''), title: String(p.title ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The event of an answered request: the caller, the operation, the target (src/audit/target.ts; a
+ * creation's target is what it created, from the Location header), how it ended, and a digest of the
+ * request body, never the body itself (it may hold secrets).
+ */
+function auditEntry(req: FastifyRequest, reply: FastifyReply, state: AuditState, payload: unknown, extra: Record<string, unknown>): AuditEntry {
+  const status = reply.statusCode;
+  const location = reply.getHeader('location');
+  const path = req.url.split('?')[0]!;
+  const target = status === 201 && typeof location === 'string' && location.startsWith('/api/') ? auditTargetOfUrl(location) : auditTarget(path, (req.query as { namespace?: unknown } | undefined)?.namespace);
+  const digest = CHANGES.has(req.method as Method) ? bodyDigest(req.body) : null;
+  const problem = problemOf(reply, payload);
+  return {
+    actor: state.principal.userRef,
+    action: state.action,
+    target,
+    outcome: outcomeOf(status),
+    requestId: req.id,
+    details: { status, method: req.method, path, ...(digest ? { bodyDigest: digest } : {}), ...(problem ? { problem } : {}), ...(state.action !== state.operation ? { operation: state.operation } : {}), token: state.principal.tokenName, ...state.details, ...extra },
+  };
+}
+
+function auditHooks(spec: AnyRoute, sink: AuditSink) {
+  const write = async (req: FastifyRequest, entry: AuditEntry) => {
+    try {
+      await sink(entry);
+    } catch (err) {
+      req.log.error({ err, audit: { action: entry.action, target: entry.target, outcome: entry.outcome } }, 'audit event not written');
+    }
+  };
+  return {
+    /** Before the answer leaves (so a client that reads the log next sees it); a stream is audited when it ended. */
+    onSend: async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const state = audits.get(req);
+      if (!state || !state.wanted || state.skipped) return payload;
+      audits.delete(req);
+      if (payload && typeof (payload as { pipe?: unknown }).pipe === 'function') {
+        finished(payload as NodeJS.ReadableStream, (err) => void write(req, auditEntry(req, reply, state, undefined, { streamed: true, ...(err ? { interrupted: true } : {}) })));
+        return payload;
+      }
+      await write(req, auditEntry(req, reply, state, payload, {}));
+      return payload;
+    },
+    wants: spec.audit ?? CHANGES.has(spec.method),
+  };
+}
+
+function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R>, authenticate: (req: FastifyRequest) => Promise<Principal>, sink?: AuditSink): void {
+  const audit = sink && spec.auth !== false ? auditHooks(spec as unknown as AnyRoute, sink) : undefined;
   app.route({
     method: spec.method,
     url: spec.url,
     ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
     // Authenticate before the body is read, so that unauthenticated callers cannot make the server parse it.
-    ...(spec.auth === false ? {} : { onRequest: async (req: FastifyRequest) => void principals.set(req, await authenticate(req)) }),
+    ...(spec.auth === false
+      ? {}
+      : {
+          onRequest: async (req: FastifyRequest) => {
+            const principal = await authenticate(req);
+            principals.set(req, principal);
+            // only authenticated requests are audited: from here on, whatever the answer (400, 403, 415, …)
+            if (audit) audits.set(req, { principal, wanted: audit.wants, operation: spec.operationId, action: spec.operationId, details: {}, skipped: false });
+          },
+        }),
+    ...(audit ? { onSend: audit.onSend } : {}),
     handler: async (req, reply) => {
       const principal = spec.auth === false ? (undefined as unknown as Principal) : principals.get(req)!;
       if (spec.body) checkMediaType(req, spec.bodyMediaTypes);
@@ -114,7 +246,7 @@ function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query ?? (NO_QUERY as unknown as z.ZodType<Q>), req.query, 'query');
       const body = parse(spec.body, spec.bodyFrom ? spec.bodyFrom(req) : req.body, 'body');
-      const result = await spec.handler({ params, query, body, principal, req, reply });
+      const result = await spec.handler({ params, query, body, principal, req, reply, audit: auditControl(audits.get(req)) });
       if (reply.sent) return reply;
       // a handler may answer with another status (e.g. readiness: 503), set with reply.status() before returning
       if (reply.statusCode === 200) reply.status(spec.response.status);

@@ -1,15 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import { isAdmin } from '../../access/principal.ts';
 import type { AvailableAction } from '../../actions/catalog.ts';
 import type { ActionService, OutputLine } from '../../actions/service.ts';
-import type { AuditLog } from '../../audit/log.ts';
 import { refOf } from '../../catalog/model.ts';
-import { ActionRunSchema, ActionViewSchema, AuditEventSchema, RunRequestSchema, type ActionRun, type ActionView } from '../../contracts/actions.ts';
+import { ActionRunSchema, ActionViewSchema, RunRequestSchema, type ActionRun, type ActionView } from '../../contracts/actions.ts';
 import { NamePathSchema } from '../../contracts/catalog.ts';
 import { NamespaceSchema } from '../../contracts/common.ts';
-import { forbidden } from '../../errors.ts';
+import { PaveError } from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 import type { ActionRunRow } from '../../store/schema.ts';
 import { NDJSON } from '../ndjson.ts';
@@ -33,18 +31,27 @@ function streamRun(req: FastifyRequest, reply: FastifyReply, actions: ActionServ
   const ctl = new AbortController();
   reply.type(NDJSON);
   reply.header('cache-control', 'no-store');
+  // the run's id before its first line, so that a client that streams can also cancel it
+  reply.header('location', `/api/v1/runs/${run.id}`);
+  reply.header('x-pave-run', run.id);
   req.raw.on('close', () => ctl.abort());
   (async () => {
     await actions.output(run.id, (l: OutputLine) => out.write(`${JSON.stringify({ event: l })}\n`), { follow: true, signal: ctl.signal });
     out.write(`${JSON.stringify({ result: await view(await actions.wait(run.id)) })}\n`);
   })()
-    .catch((err: unknown) => out.write(`${JSON.stringify({ error: { title: 'Run stream failed', status: 500, detail: (err as Error).message } })}\n`))
+    .catch((err: unknown) => {
+      if (err instanceof PaveError) out.write(`${JSON.stringify({ error: { type: err.type, title: err.title, status: err.status, detail: err.message } })}\n`);
+      else {
+        req.log.error({ err, run: run.id }, 'run stream failed');
+        out.write(`${JSON.stringify({ error: { title: 'Internal error', status: 500, detail: 'an unexpected error occurred' } })}\n`);
+      }
+    })
     .finally(() => out.end());
   return out;
 }
 
-/** Golden actions: what an application offers, runs with their output, cancellation, and the audit log. */
-export function actionRoutes(db: Db, actions: ActionService, audit: AuditLog): Route[] {
+/** Golden actions: what an application offers, runs with their output, and cancellation. */
+export function actionRoutes(db: Db, actions: ActionService): Route[] {
   const base = '/api/v1/applications/:name';
   const view = async (r: ActionRunRow): Promise<ActionRun> => {
     const where = await db.selectFrom('environments as e').innerJoin('entities as a', 'a.id', 'e.entity_id').select(['a.ref', 'e.name']).where('e.id', '=', r.environment_id).executeTakeFirst();
@@ -66,17 +73,27 @@ export function actionRoutes(db: Db, actions: ActionService, audit: AuditLog): R
       description: `Checked before anything runs: the environment type, the caller's role (members of the owning team, or admins; admin-only actions need an admin), the typed confirmation (428 without it), the parameters (400 with field paths). The run is recorded and audited. Answers at once (status queued or running) unless wait=true; with Accept: ${NDJSON} the output streams as {"event": line} lines, then {"result": run}.`,
       params: z.strictObject({ name: NamePathSchema.shape.name, env: EnvName, action: ActionKey }), query: Ns.extend({ wait: z.enum(['true', 'false']).default('false') }),
       body: RunRequestSchema, errors: [403, 404, 428], response: { status: 201, description: 'The run', schema: ActionRunSchema },
-      handler: async ({ params, query, body, principal, req, reply }) => {
-        const run = await actions.start(ref(query.namespace, params.name), params.env, params.action, { params: body.params, confirm: body.confirm, requestId: req.id }, principal);
+      handler: async ({ params, query, body, principal, req, reply, audit }) => {
+        // The actions service audits a run itself, richer than the kernel could (action.run: denied with the
+        // reason, or started with the masked parameters, then how the run ended), under this request's id.
+        // So the kernel writes no second event for the same request; it does for what is refused before the
+        // service decides (400 body, 404 application, environment or action).
+        const run = await actions.start(ref(query.namespace, params.name), params.env, params.action, { params: body.params, confirm: body.confirm, requestId: req.id }, principal).catch((err: unknown) => {
+          if (err instanceof PaveError && (err.status === 403 || err.status === 428)) audit.skip();
+          throw err;
+        });
+        audit.skip();
         if ((req.headers.accept ?? '').includes(NDJSON)) return streamRun(req, reply, actions, run, view) as never;
         return view(query.wait === 'true' ? await actions.wait(run.id) : run);
       },
     }),
     defineRoute({
       method: 'GET', url: `${base}/runs`, operationId: 'listRuns', summary: 'Action runs of an application, newest first', tag: 'actions',
-      params: NamePathSchema, query: Ns.extend({ environment: EnvName.optional() }), errors: [404],
+      params: NamePathSchema,
+      query: Ns.extend({ environment: EnvName.optional(), limit: z.coerce.number().int().min(1).max(500).default(50), before: z.iso.datetime().optional().describe('runs created before this time (the createdAt of the last run of the previous page)') }),
+      errors: [404],
       response: { status: 200, description: 'Runs', schema: z.object({ items: z.array(ActionRunSchema) }) },
-      handler: async ({ params, query }) => ({ items: await Promise.all((await actions.runs(ref(query.namespace, params.name), query.environment)).map(view)) }),
+      handler: async ({ params, query }) => ({ items: await Promise.all((await actions.runs(ref(query.namespace, params.name), query.environment, query.limit, query.before)).map(view)) }),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/runs/:id', operationId: 'getRun', summary: 'One action run', tag: 'actions',
@@ -104,23 +121,6 @@ export function actionRoutes(db: Db, actions: ActionService, audit: AuditLog): R
       method: 'POST', url: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', summary: 'Cancel a queued or running run', tag: 'actions',
       params: RunPath, errors: [403, 404, 409], response: { status: 200, description: 'The run, cancelled', schema: ActionRunSchema },
       handler: async ({ params, principal }) => view(await actions.cancel(params.id, principal)),
-    }),
-    defineRoute({
-      method: 'GET', url: '/api/v1/audit', operationId: 'listAuditEvents', summary: 'Audit events, newest first (admins)', tag: 'audit',
-      query: z.strictObject({ target: z.string().max(500).optional(), targetPrefix: z.string().max(500).optional(), actor: z.string().max(300).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      errors: [403], response: { status: 200, description: 'Events', schema: z.object({ items: z.array(AuditEventSchema) }) },
-      handler: async ({ query, principal }) => {
-        if (!isAdmin(principal)) throw forbidden('only admins may read the audit log');
-        return { items: await audit.list(query) };
-      },
-    }),
-    defineRoute({
-      method: 'GET', url: '/api/v1/audit/verify', operationId: 'verifyAuditLog', summary: 'Recompute the audit log\'s hash chain (admins)', tag: 'audit',
-      errors: [403], response: { status: 200, description: 'Whether the chain holds', schema: z.object({ ok: z.boolean(), checked: z.number().int(), brokenAt: z.number().int().nullable() }) },
-      handler: async ({ principal }) => {
-        if (!isAdmin(principal)) throw forbidden('only admins may verify the audit log');
-        return audit.verify();
-      },
     }),
   ];
 }

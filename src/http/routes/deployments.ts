@@ -184,10 +184,11 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     // ---- environment config ----
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/config`, operationId: 'getConfig', summary: 'Variables and secrets of an environment (secrets masked), with the layers under them', tag: 'config',
-      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins)') }), errors: [403, 404],
+      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins; audited as secret.read)') }), errors: [403, 404],
       response: { status: 200, description: 'The current config version', schema: ConfigSchema },
-      handler: async ({ params, query, principal, reply }) => {
+      handler: async ({ params, query, principal, reply, audit }) => {
         const reveal = query.reveal === 'true';
+        if (reveal) audit.record('secret.read');
         if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret values');
         const view = await configView(ref(query.namespace, params.name), params.env, reveal);
         setEtag(reply, view.version);

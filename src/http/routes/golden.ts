@@ -75,20 +75,22 @@ export function goldenRoutes(apps: ApplicationService, deployments: DeploymentSe
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/resources`, operationId: 'listResources', summary: 'Resources of an environment with state, outputs and errors', tag: 'resources',
-      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret outputs (admins)') }), errors: [403, 404],
+      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret outputs (admins; audited as secret.read)') }), errors: [403, 404],
       response: { status: 200, description: 'Resources (secret outputs masked)', schema: ResourceListSchema },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, principal, audit }) => {
         const reveal = query.reveal === 'true';
+        if (reveal) audit.record('secret.read');
         if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret outputs');
         return { items: await apps.resources(ref(query.namespace, params.name), params.env, reveal) };
       },
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/variables`, operationId: 'getVariables', summary: 'Environment variables of each container, wired from resource outputs', tag: 'resources',
-      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins)') }), errors: [403, 404, 409],
+      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins; audited as secret.read)') }), errors: [403, 404, 409],
       response: { status: 200, description: 'Variables per container (secret ones masked)', schema: VariablesSchema },
-      handler: async ({ params, query, principal }) => {
+      handler: async ({ params, query, principal, audit }) => {
         const reveal = query.reveal === 'true';
+        if (reveal) audit.record('secret.read');
         if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret values');
         return apps.variables(ref(query.namespace, params.name), params.env, reveal);
       },
@@ -96,6 +98,7 @@ export function goldenRoutes(apps: ApplicationService, deployments: DeploymentSe
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/plan`, operationId: 'planResources', summary: 'What apply would create, change or delete', tag: 'resources',
       params: EnvPath, query: Ns, errors: [404, 409], response: { status: 200, description: 'The plan', schema: PlanSchema },
+      audit: false, // changes nothing
       handler: ({ params, query }) => apps.plan(ref(query.namespace, params.name), params.env),
     }),
     defineRoute({
