@@ -171,7 +171,7 @@ export const PlatformObjectViewSchema = z.object({
 });
 export const PlatformObjectListSchema = z.object({ items: z.array(PlatformObjectViewSchema) });
 
-export const PlatformErrorSchema = z.object({ file: z.string(), document: z.number().int(), line: z.number().int().nullable(), path: z.string().nullable(), message: z.string() });
+export const PlatformErrorSchema = z.object({ file: z.string(), document: z.number().int(), line: z.number().int().nullable(), path: z.string().nullable(), message: z.string(), kind: z.string().optional().describe('the kind of the object, when the document got that far (e.g. Policy)') });
 export const SyncReportSchema = z
   .object({
     id: z.number().int(),

@@ -36,7 +36,7 @@ describe('the sample platform', () => {
     const { objects, errors } = await loadPlatformFolder(SAMPLE, { drivers: ['postgres', 'mysql', 'redis', 'amqp', 'nats-stream', 'volume', 'echo', 'cmd'] });
     assert.deepEqual(errors.map(formatPlatformError), []);
     const counts = Object.fromEntries(PLATFORM_KINDS.map((k) => [k, objects.filter((o) => o.object.kind === k).length]));
-    assert.deepEqual(counts, { Template: 1, AddOn: 6, ResourceType: 11, ResourceDefinition: 11, TeamProfile: 1 });
+    assert.deepEqual(counts, { Template: 1, AddOn: 6, ResourceType: 11, ResourceDefinition: 11, TeamProfile: 1, Policy: 6 });
   });
 
   test('has Score\'s resource types with score-compose\'s outputs', async () => {
@@ -233,7 +233,7 @@ spec:
     assert.ok(names.includes('Template/node-service'));
     assert.equal(result.objects.filter((o) => o.object.kind === 'Template').length, 1);
     assert.equal(result.objects.find((o) => o.object.kind === 'Template')?.file, 'templates/node-service.yaml');
-    assert.equal(result.objects.length, 31);
+    assert.equal(result.objects.length, 37);
   });
 
   test('formatPlatformError', () => {
@@ -404,7 +404,7 @@ metadata: { name: w }
     const r = await loadPlatformFromGit(bare, 'v1.0.0', { cacheDir, subdir: 'golden' });
     assert.equal(r.commit, v1);
     assert.deepEqual(r.errors, []);
-    assert.equal(r.objects.length, 30);
+    assert.equal(r.objects.length, 36);
     assert.ok(r.objects.some((o) => o.file === 'golden/templates/node-service.yaml'));
   });
 
@@ -416,7 +416,7 @@ metadata: { name: w }
     const second = await loadPlatformFromGit(url, 'v2.0.0', { cacheDir, subdir: 'golden' });
     assert.equal(second.commit, v2);
     assert.equal(second.dir, first.dir);
-    assert.equal(second.objects.length, 31);
+    assert.equal(second.objects.length, 37);
     assert.deepEqual(
       second.errors.map((e) => [e.file, e.document, e.line, e.path]),
       [['golden/addons/postgres-2.yaml', 2, 9, 'kind']],
@@ -425,7 +425,7 @@ metadata: { name: w }
     assert.equal(main.commit, v2);
     const back = await loadPlatformFromGit(url, 'v1.0.0', { cacheDir, subdir: 'golden' });
     assert.equal(back.commit, v1);
-    assert.equal(back.objects.length, 30, 'files of the later commit are gone');
+    assert.equal(back.objects.length, 36, 'files of the later commit are gone');
     const bySha = await loadPlatformFromGit(url, v1, { cacheDir: tempDir(), subdir: 'golden' });
     assert.equal(bySha.commit, v1);
   });

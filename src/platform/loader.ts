@@ -45,6 +45,8 @@ export interface PlatformFileError {
   /** Dotted path of the offending field, e.g. `spec.inputs.properties.size.enum`, or null. */
   path: string | null;
   message: string;
+  /** The kind of the object the error is about, when the document got that far. */
+  kind?: string;
 }
 
 export interface PlatformLoadResult {
@@ -97,7 +99,8 @@ function parseFile(file: string, text: string): FileResult {
   for (const doc of docs) {
     index += 1;
     const document = index;
-    const err = (line: number | null, path: string | null, message: string) => errors.push({ file, document, line, path, message });
+    let kind: string | undefined;
+    const err = (line: number | null, path: string | null, message: string) => errors.push({ file, document, line, path, message, ...(kind ? { kind } : {}) });
     const syntax = doc.errors[0];
     if (syntax) {
       err(syntax.linePos?.[0].line ?? null, null, `YAML syntax error: ${syntaxMessage(syntax.message)}`);
@@ -129,6 +132,7 @@ function parseFile(file: string, text: string): FileResult {
       );
       continue;
     }
+    kind = obj.kind;
     const schema: z.ZodType = PLATFORM_SCHEMAS[obj.kind];
     const result = schema.safeParse(obj);
     if (!result.success) {
@@ -331,13 +335,13 @@ function finish(results: FileResult[], opts: LoadOptions): PlatformLoadResult {
 
 /**
  * Duplicates and references. Objects are checked in dependency order (resource types, then definitions
- * and add-ons, then templates, then team profiles), so an object left out makes those that need it
+ * and add-ons, then templates, then team profiles; policies stand alone), so an object left out makes those that need it
  * fail too, each with its own reason.
  */
 function checkPlatform(all: Parsed[], opts: LoadOptions): { parsed: Parsed[]; errors: PlatformFileError[] } {
   const errors: PlatformFileError[] = [];
   const fail = (p: Parsed, path: PathSegment[], message: string) =>
-    errors.push({ file: p.loaded.file, document: p.loaded.document, line: p.lineOf(path), path: formatPath(path), message });
+    errors.push({ file: p.loaded.file, document: p.loaded.document, line: p.lineOf(path), path: formatPath(path), message, kind: p.loaded.object.kind });
 
   // duplicates: the first (by file, then document) wins
   const seen = new Map<string, Parsed>();
@@ -467,6 +471,9 @@ function checkPlatform(all: Parsed[], opts: LoadOptions): { parsed: Parsed[]; er
     if (t !== undefined && !templates.has(t)) fail(p, ['spec', 'defaultTemplate'], `unknown template "${t}" (templates: ${[...templates].sort().join(', ') || 'none'})`);
     else kept.add(p);
   }
+
+  // policies need nothing else: their expressions were compiled when they were parsed
+  for (const p of ofKind('Policy')) kept.add(p);
 
   return { parsed: unique.filter((p) => kept.has(p)), errors };
 }

@@ -1,6 +1,8 @@
 import { valid as validSemver, validRange } from 'semver';
 import { z } from 'zod';
 import { NameSchema } from '../contracts/common.ts';
+import { POLICY_EVENTS } from '../contracts/policies.ts';
+import { compileExpression, compileMessage } from '../policies/cel.ts';
 import { findPlaceholders, isContextKey, CONTEXT_KEYS, type PathSegment } from './placeholders.ts';
 
 /**
@@ -10,7 +12,7 @@ import { findPlaceholders, isContextKey, CONTEXT_KEYS, type PathSegment } from '
  */
 
 export const API_VERSION = 'pave.dev/v1';
-export const PLATFORM_KINDS = ['Template', 'AddOn', 'ResourceType', 'ResourceDefinition', 'TeamProfile'] as const;
+export const PLATFORM_KINDS = ['Template', 'AddOn', 'ResourceType', 'ResourceDefinition', 'TeamProfile', 'Policy'] as const;
 export type PlatformKind = (typeof PLATFORM_KINDS)[number];
 /** Kinds whose metadata.version is required (semver); the others may carry one. */
 export const VERSIONED_KINDS: readonly PlatformKind[] = ['Template', 'AddOn'];
@@ -339,6 +341,28 @@ export const TeamProfileSpecSchema = z.strictObject({
   environments: z.partialRecord(z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` }), EnvironmentDefaultsSchema).default({}),
 });
 
+/**
+ * A guardrail: a CEL expression over the request (`deny`, true when it must be refused) and the reason
+ * given when it is. Both are compiled here, when the platform loads, so that a policy that does not
+ * compile is reported with its file and line, and left out; the others still load.
+ */
+export const PolicySpecSchema = z
+  .strictObject({
+    on: z.array(z.enum(POLICY_EVENTS, { error: `must be one of ${POLICY_EVENTS.join(', ')}` }), { error: 'must be a list of events' }).min(1, 'must name at least one event'),
+    environmentTypes: z.array(z.enum(ENVIRONMENT_TYPES, { error: `must be one of ${ENVIRONMENT_TYPES.join(', ')}` })).min(1).optional().describe('only requests about environments of these types; default: all'),
+    params: z.record(InputNameSchema, z.unknown()).default({}).describe('constants the expressions read as params.<name>'),
+    deny: z.string({ error: 'is required: a CEL expression that is true when the request must be refused' }).min(1).max(10_000),
+    message: z.string({ error: 'is required: the reason given when the policy denies (it may use ${…} CEL expressions)' }).min(1).max(2000),
+    onError: z.enum(['deny', 'allow'], { error: 'must be deny (an evaluation error refuses the request, the default) or allow' }).default('deny'),
+  })
+  .superRefine((spec, ctx) => {
+    const scope = { events: [...new Set(spec.on)], params: spec.params };
+    const rule = compileExpression(spec.deny, scope);
+    if (!rule.ok) for (const m of rule.errors) ctx.addIssue({ code: 'custom', path: ['deny'], message: `CEL: ${m}` });
+    const message = compileMessage(spec.message, scope);
+    if (!message.ok) for (const m of message.errors) ctx.addIssue({ code: 'custom', path: ['message'], message: `CEL: ${m}` });
+  });
+
 // ---- objects -------------------------------------------------------------------------------------
 
 const envelope = <K extends PlatformKind, M extends z.ZodType, S extends z.ZodType>(kind: K, metadata: M, spec: S) =>
@@ -354,12 +378,14 @@ export const AddOnSchema = envelope('AddOn', versionedMetadata('AddOn'), AddOnSp
 export const ResourceTypeSchema = envelope('ResourceType', MetadataSchema, ResourceTypeSpecSchema);
 export const ResourceDefinitionSchema = envelope('ResourceDefinition', MetadataSchema, ResourceDefinitionSpecSchema);
 export const TeamProfileSchema = envelope('TeamProfile', MetadataSchema, TeamProfileSpecSchema);
+export const PolicySchema = envelope('Policy', MetadataSchema, PolicySpecSchema);
 
 export type Template = z.infer<typeof TemplateSchema>;
 export type AddOn = z.infer<typeof AddOnSchema>;
 export type ResourceType = z.infer<typeof ResourceTypeSchema>;
 export type ResourceDefinition = z.infer<typeof ResourceDefinitionSchema>;
 export type TeamProfile = z.infer<typeof TeamProfileSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
 export type AddOnRef = Template['spec']['addons'][number];
 export type AddOnResource = z.infer<typeof AddOnResourceSchema>;
 
@@ -369,9 +395,10 @@ export const PLATFORM_SCHEMAS = {
   ResourceType: ResourceTypeSchema,
   ResourceDefinition: ResourceDefinitionSchema,
   TeamProfile: TeamProfileSchema,
+  Policy: PolicySchema,
 } as const;
 
-export const PlatformObjectSchema = z.discriminatedUnion('kind', [TemplateSchema, AddOnSchema, ResourceTypeSchema, ResourceDefinitionSchema, TeamProfileSchema]);
+export const PlatformObjectSchema = z.discriminatedUnion('kind', [TemplateSchema, AddOnSchema, ResourceTypeSchema, ResourceDefinitionSchema, TeamProfileSchema, PolicySchema]);
 export type PlatformObject = z.infer<typeof PlatformObjectSchema>;
 export type PlatformObjectOf<K extends PlatformKind> = Extract<PlatformObject, { kind: K }>;
 

@@ -38,6 +38,7 @@ export class PlatformSync {
   private readonly opts: { source: PlatformSource; cacheDir: string; drivers: readonly string[]; log: Logger };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SyncReport> | undefined;
+  private readonly listeners: ((report: SyncReport) => Promise<void> | void)[] = [];
 
   constructor(db: Db, opts: { source: PlatformSource; cacheDir: string; drivers: readonly string[]; log: Logger }) {
     this.db = db;
@@ -46,6 +47,11 @@ export class PlatformSync {
 
   get source(): PlatformSource {
     return this.opts.source;
+  }
+
+  /** Called after every sync, before sync() resolves (e.g. to compile the policies now in force). */
+  onSynced(listener: (report: SyncReport) => Promise<void> | void): void {
+    this.listeners.push(listener);
   }
 
   /** One sync; concurrent calls share the run in progress. */
@@ -99,6 +105,13 @@ export class PlatformSync {
       finishedAt: finishedAt.toISOString(),
     };
     log.info({ source: label, loaded: report.loaded, published: report.published.length, errors: errors.length }, 'platform synced');
+    for (const listener of this.listeners) {
+      try {
+        await listener(report);
+      } catch (err) {
+        log.error({ err }, 'a platform sync listener failed');
+      }
+    }
     return report;
   }
 
