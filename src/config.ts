@@ -21,7 +21,20 @@ export const ConfigSchema = z.object({
   healthTimeout: z.coerce.number().int().min(1).max(600).default(30),
   stopGrace: z.coerce.number().int().min(0).max(600).default(10),
   reaperInterval: z.coerce.number().min(0.1).default(30),
-});
+  // identity (OpenID Connect, sessions, local passwords)
+  publicUrl: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+  oidcIssuer: z.string().url().optional(),
+  oidcClientId: z.string().min(1).optional(),
+  oidcClientSecret: z.string().min(1).optional(),
+  oidcScopes: z.string().min(1).default('openid profile email groups'),
+  oidcGroupsClaim: z.string().min(1).default('groups'),
+  oidcTeamMapping: z.string().optional(),
+  oidcName: z.string().min(1).max(60).optional(),
+  sessionTtl: z.coerce.number().int().min(60).default(43_200),
+  loginMaxFailures: z.coerce.number().int().min(1).default(5),
+  loginMaxFailuresPerIp: z.coerce.number().int().min(1).default(20),
+  loginWindow: z.coerce.number().int().min(1).default(900),
+}).refine((c) => !c.oidcIssuer || c.oidcClientId, { message: 'PAVE_OIDC_CLIENT_ID is required with PAVE_OIDC_ISSUER', path: ['oidcClientId'] });
 export type Config = z.infer<typeof ConfigSchema>;
 
 const ENV: Record<keyof Config, string> = {
@@ -42,6 +55,18 @@ const ENV: Record<keyof Config, string> = {
   healthTimeout: 'PAVE_HEALTH_TIMEOUT',
   stopGrace: 'PAVE_STOP_GRACE',
   reaperInterval: 'PAVE_REAPER_INTERVAL',
+  publicUrl: 'PAVE_PUBLIC_URL',
+  oidcIssuer: 'PAVE_OIDC_ISSUER',
+  oidcClientId: 'PAVE_OIDC_CLIENT_ID',
+  oidcClientSecret: 'PAVE_OIDC_CLIENT_SECRET',
+  oidcScopes: 'PAVE_OIDC_SCOPES',
+  oidcGroupsClaim: 'PAVE_OIDC_GROUPS_CLAIM',
+  oidcTeamMapping: 'PAVE_OIDC_TEAM_MAPPING',
+  oidcName: 'PAVE_OIDC_NAME',
+  sessionTtl: 'PAVE_SESSION_TTL',
+  loginMaxFailures: 'PAVE_LOGIN_MAX_FAILURES',
+  loginMaxFailuresPerIp: 'PAVE_LOGIN_MAX_FAILURES_PER_IP',
+  loginWindow: 'PAVE_LOGIN_WINDOW',
 };
 
 export const CONFIG_ENV = ENV;

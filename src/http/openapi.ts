@@ -6,7 +6,7 @@ type JsonSchema = Record<string, unknown>;
 
 const PROBLEM_STATUS: Record<number, string> = {
   400: 'Invalid request (problem+json with the offending field paths)',
-  401: 'Missing, unknown, expired or revoked token',
+  401: 'Missing, unknown, expired or revoked token (or session)',
   403: 'Not allowed',
   404: 'Not found',
   409: 'Conflict with existing state',
@@ -64,6 +64,22 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query', defs
   });
 }
 
+/**
+ * What a route needs, for the document (`x-pave-permission`): `public`, `authenticated`, `admin` (it
+ * declares nothing), or the permissions with where their scope comes from (`request`: from the body or
+ * query) and whether they apply only to some requests.
+ */
+function permissionDoc(r: AnyRoute): unknown {
+  if (r.auth === false) return 'public';
+  if (r.permission === undefined) return 'admin';
+  if (r.permission === 'authenticated') return 'authenticated';
+  return (Array.isArray(r.permission) ? r.permission : [r.permission]).map((p) => ({
+    permission: p.name,
+    scope: typeof p.scope === 'function' ? 'request' : (p.scope ?? 'global'),
+    ...(p.when ? { conditional: true } : {}),
+  }));
+}
+
 /** The OpenAPI 3.1 document of every registered route, generated from the same zod schemas that validate them. */
 export function buildOpenApi(routes: AnyRoute[], info: { version: string }): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -77,7 +93,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
       description: ok.description,
       ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: toSchema(ok.schema, 'output', defs) } } } : ok.contentType ? { content: { [ok.contentType]: { schema: { type: 'string' } } } } : {}),
     };
-    const errors = new Set([...(r.auth === false ? [] : [401]), ...(r.params || r.query || r.body ? [400] : []), ...(r.errors ?? [])]);
+    const errors = new Set([...(r.auth === false ? [] : [401]), ...(r.auth === false || r.permission === 'authenticated' ? [] : [403]), ...(r.params || r.query || r.body ? [400] : []), ...(r.errors ?? [])]);
     for (const status of [...errors].sort()) {
       responses[String(status)] = { description: PROBLEM_STATUS[status] ?? 'Error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     }
@@ -105,6 +121,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
       ...(r.rawBody ? { requestBody: { required: true, content: Object.fromEntries(r.rawBody.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) } } : {}),
       responses,
       ...(r.auth === false ? { security: [] } : {}),
+      'x-pave-permission': permissionDoc(r),
     };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
@@ -117,10 +134,13 @@ export function buildOpenApi(routes: AnyRoute[], info: { version: string }): Jso
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
-    security: [{ bearerAuth: [] }],
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Pave API token (pave_…)' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Pave API token (pave_…)' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pave_session', description: 'The portal\'s session (__Host-pave_session over https); POST, PUT, PATCH and DELETE also need the X-CSRF-Token header' },
+      },
       schemas: problem.$ref ? defs : { ...defs, Problem: problem },
     },
   };

@@ -4,6 +4,7 @@
  * problem+json body when there is one.
  */
 import type { Me } from '../../../src/contracts/access.ts';
+import type { AuthProviders, LoginResult } from '../../../src/contracts/auth.ts';
 import type {
   ApplicationCreate,
   ApplicationUpdate,
@@ -29,7 +30,7 @@ import type {
 } from '../../../src/contracts/golden.ts';
 import type { z } from 'zod';
 
-export type { Entity, EntityKind, Me, Page, Problem };
+export type { AuthProviders, Entity, EntityKind, LoginResult, Me, Page, Problem };
 export type { ApplyResultView, GoldenPath, PatternSummary, PlanView, Resource, ResourceEventView };
 /** One typed input of a template or add-on, as the server describes it for forms. */
 export type InputField = PatternSummary['fields'][number];
@@ -64,7 +65,7 @@ export interface Versioned<T> {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   accept?: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
@@ -92,11 +93,31 @@ export interface ApiClientOptions {
   baseUrl?: string;
 }
 
-/** One authenticated request: problem+json errors become ApiErrors, and a 401 signs the user out. Shared by every client of the portal. */
+/**
+ * The CSRF token of the portal's cookie session (the server's readable CSRF cookie; `__Host-` over
+ * https), or null. Every change made with the session cookie repeats it in X-CSRF-Token.
+ */
+export function csrfToken(cookies: string = (globalThis as { document?: { cookie?: string } }).document?.cookie ?? ''): string | null {
+  for (const part of cookies.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === '__Host-pave_csrf' || name === 'pave_csrf') return decodeURIComponent(rest.join('=')) || null;
+  }
+  return null;
+}
+
+/**
+ * One authenticated request: problem+json errors become ApiErrors, and a 401 signs the user out. With
+ * a token it sends it as a bearer token; without, the session cookie goes along and changes carry the
+ * CSRF header. Shared by every client of the portal.
+ */
 export function createSender({ token, onUnauthorized, baseUrl = '' }: ApiClientOptions) {
   return async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
     const headers = new Headers({ accept: opts.accept ?? 'application/json, application/problem+json' });
     if (token) headers.set('authorization', `Bearer ${token}`);
+    else if ((opts.method ?? 'GET') !== 'GET') {
+      const csrf = csrfToken();
+      if (csrf) headers.set('x-csrf-token', csrf);
+    }
     if (opts.ifMatch) headers.set('if-match', opts.ifMatch);
     if (opts.body !== undefined) headers.set('content-type', 'application/json');
     let res: Response;
@@ -174,6 +195,14 @@ export function createApiClient(options: ApiClientOptions) {
 
   return {
     me: (signal?: AbortSignal) => json<Me>('/api/v1/me', { signal }),
+    /** Which sign-in methods the server offers (public). */
+    providers: (signal?: AbortSignal) => json<AuthProviders>('/api/v1/auth/providers', { signal }),
+    /** Password sign-in: the server sets the session cookies. */
+    passwordLogin: (user: string, password: string) => json<LoginResult>('/api/v1/auth/password/login', { method: 'POST', body: { user, password } }),
+    /** Ends the cookie session (and clears its cookies). */
+    logout: async () => {
+      await send('/api/v1/auth/logout', { method: 'POST' });
+    },
     listEntities: (query: EntityListParams = {}, signal?: AbortSignal) => json<Page<Entity>>('/api/v1/entities', { query, signal }),
     getEntity: (kind: EntityKind, namespace: string, name: string, signal?: AbortSignal) =>
       json<Entity>(`/api/v1/entities/${seg(kind)}/${seg(namespace)}/${seg(name)}`, { signal }),

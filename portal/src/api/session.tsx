@@ -1,18 +1,29 @@
 import { createContext, use, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { ApiError, createApiClient, type ApiClient, type Me } from './client.ts';
+import { ApiError, createApiClient, csrfToken, type ApiClient, type Me } from './client.ts';
 
 export const TOKEN_KEY = 'pave.token';
 
 type Status = 'checking' | 'signed-in' | 'signed-out';
 
+/**
+ * How the portal is signed in: with a pasted API token (kept in localStorage, sent as a bearer token),
+ * or with the server's session cookie (after a password or identity-provider sign-in; HTTP-only, so the
+ * portal only knows of it through the readable CSRF cookie that comes with it).
+ */
+export type SessionMode = 'token' | 'cookie';
+
 export interface Session {
   status: Status;
   me: Me | null;
+  /** The pasted API token (token mode); null in cookie mode. */
   token: string | null;
-  /** A client that sends the session's token, and signs out when the server no longer accepts it. */
+  mode: SessionMode | null;
+  /** A client that sends the session's token (or cookie and CSRF header), and signs out when the server no longer accepts it. */
   api: ApiClient;
   /** Checks the token with GET /api/v1/me; stores it on success, throws the ApiError otherwise. */
   signIn(token: string): Promise<Me>;
+  /** Signs in a local user with a password (cookie session); throws the ApiError otherwise. */
+  signInWithPassword(user: string, password: string): Promise<Me>;
   signOut(): void;
   /** A problem that ended the session on its own (e.g. a revoked token), shown on the sign-in page. */
   endedBecause: string | null;
@@ -39,13 +50,18 @@ function writeToken(token: string | null): void {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | null>(readToken);
+  // Without a token, a CSRF cookie tells that a cookie session may be there: check it with /me.
+  const [cookie, setCookie] = useState<boolean>(() => !readToken() && csrfToken() !== null);
   const [me, setMe] = useState<Me | null>(null);
   const [endedBecause, setEndedBecause] = useState<string | null>(null);
   const [checkFailed, setCheckFailed] = useState(false);
 
   const signOut = useCallback(() => {
+    // A cookie session ends on the server too (which clears its cookies); a token stays valid until revoked.
+    if (csrfToken() !== null) void createApiClient({ token: null }).logout().catch(() => undefined);
     writeToken(null);
     setToken(null);
+    setCookie(false);
     setMe(null);
   }, []);
 
@@ -61,9 +77,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [token, signOut],
   );
 
-  // A stored token is checked once per page load; until then pages wait.
+  // A stored token or cookie session is checked once per page load; until then pages wait.
   useEffect(() => {
-    if (!token || me) return;
+    if ((!token && !cookie) || me) return;
     const ctl = new AbortController();
     api
       .me(ctl.signal)
@@ -73,22 +89,41 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         if (!(err instanceof ApiError && err.status === 401)) setCheckFailed(true);
       });
     return () => ctl.abort();
-  }, [api, token, me]);
+  }, [api, token, cookie, me]);
 
   const signIn = useCallback(async (candidate: string) => {
     const m = await createApiClient({ token: candidate }).me();
     writeToken(candidate);
     setEndedBecause(null);
     setCheckFailed(false);
+    setCookie(false);
     setMe(m);
     setToken(candidate);
     return m;
   }, []);
 
-  const status: Status = !token ? 'signed-out' : me ? 'signed-in' : checkFailed ? 'signed-out' : 'checking';
+  const signInWithPassword = useCallback(async (user: string, password: string) => {
+    const client = createApiClient({ token: null });
+    await client.passwordLogin(user, password);
+    const m = await client.me();
+    writeToken(null);
+    setToken(null);
+    setEndedBecause(null);
+    setCheckFailed(false);
+    setCookie(true);
+    setMe(m);
+    return m;
+  }, []);
+
+  const active = token !== null || cookie;
+  const status: Status = !active ? 'signed-out' : me ? 'signed-in' : checkFailed ? 'signed-out' : 'checking';
+  const mode: SessionMode | null = token ? 'token' : cookie ? 'cookie' : null;
   const value = useMemo<Session>(
-    () => ({ status, me, token, api, signIn, signOut, endedBecause: checkFailed ? 'The Pave server could not check your token. Try again.' : endedBecause }),
-    [status, me, token, api, signIn, signOut, endedBecause, checkFailed],
+    () => ({
+      status, me, token, mode, api, signIn, signInWithPassword, signOut,
+      endedBecause: checkFailed ? 'The Pave server could not check your sign-in. Try again.' : endedBecause,
+    }),
+    [status, me, token, mode, api, signIn, signInWithPassword, signOut, endedBecause, checkFailed],
   );
   return <SessionContext value={value}>{children}</SessionContext>;
 }

@@ -1,8 +1,8 @@
-import { Alert, Button, Center, Code, Group, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Center, Code, Divider, Group, Paper, PasswordInput, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useDocumentTitle } from '@mantine/hooks';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
-import { ApiError, errorMessage } from '../api/client.ts';
+import { ApiError, createApiClient, errorMessage, type AuthProviders } from '../api/client.ts';
 import { useSession } from '../api/session.tsx';
 
 /** Only paths inside the portal may be returned to after sign-in. */
@@ -11,29 +11,62 @@ function safeNext(next: string | null): string {
   return next;
 }
 
+const METHOD_KEY = 'pave.signInMethod';
+type Method = 'password' | 'token';
+
+function readMethod(): Method {
+  try {
+    return localStorage.getItem(METHOD_KEY) === 'password' ? 'password' : 'token';
+  } catch {
+    return 'token';
+  }
+}
+
+/**
+ * Sign-in: "Sign in with <provider>" when the server has an identity provider (the browser goes
+ * through the provider and comes back with a session cookie), a local user's password, or a pasted
+ * API token. The last method used is remembered.
+ */
 export function SignInPage() {
   useDocumentTitle('Sign in · Pave');
   const session = useSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
+  const [method, setMethod] = useState<Method>(readMethod);
   const [token, setToken] = useState('');
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [providers, setProviders] = useState<AuthProviders | null>(null);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    createApiClient({ token: null })
+      .providers(ctl.signal)
+      .then(setProviders)
+      .catch(() => undefined);
+    return () => ctl.abort();
+  }, []);
 
   if (session.status === 'signed-in') return <Navigate to={next} replace />;
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const candidate = token.trim();
-    if (!candidate) {
-      setError(new Error('Paste an API token first.'));
-      return;
+  function choose(m: Method) {
+    setMethod(m);
+    setError(null);
+    try {
+      localStorage.setItem(METHOD_KEY, m);
+    } catch {
+      // storage disabled
     }
+  }
+
+  async function run(action: () => Promise<unknown>) {
     setBusy(true);
     setError(null);
     try {
-      await session.signIn(candidate);
+      await action();
       navigate(next, { replace: true });
     } catch (err) {
       setError(err);
@@ -41,7 +74,29 @@ export function SignInPage() {
     }
   }
 
-  const message = error instanceof ApiError && error.status === 401 ? `This token was not accepted: ${errorMessage(error)}.` : error ? errorMessage(error) : null;
+  function submitToken(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const candidate = token.trim();
+    if (!candidate) {
+      setError(new Error('Paste an API token first.'));
+      return;
+    }
+    void run(() => session.signIn(candidate));
+  }
+
+  function submitPassword(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (!user.trim() || !password) {
+      setError(new Error('Enter your user name and password.'));
+      return;
+    }
+    void run(() => session.signInWithPassword(user.trim(), password));
+  }
+
+  const tokenMessage = error instanceof ApiError && error.status === 401 ? `This token was not accepted: ${errorMessage(error)}.` : error ? errorMessage(error) : null;
+  const passwordMessage =
+    error instanceof ApiError && error.status === 401 ? 'The user name or password is wrong.' : error instanceof ApiError && error.status === 429 ? `${errorMessage(error)}.` : error ? errorMessage(error) : null;
+  const oidc = providers?.oidc ?? null;
 
   return (
     <Center component="main" mih="100vh" bg="gray.0" p="md">
@@ -58,7 +113,7 @@ export function SignInPage() {
               Sign in
             </Title>
             <Text size="sm" c="dimmed" mt={4}>
-              Paste an API token to use the portal. Tokens start with <Code>pave_</Code>; an admin can issue you one.
+              {oidc ? `Use your ${oidc.name} account, a Pave password, or an API token.` : 'Use a Pave password or an API token.'}
             </Text>
           </div>
           {session.endedBecause && !error && (
@@ -66,25 +121,62 @@ export function SignInPage() {
               {session.endedBecause}
             </Alert>
           )}
-          <form onSubmit={submit} noValidate>
-            <Stack gap="md">
-              <PasswordInput
-                label="API token"
-                placeholder="pave_…"
-                autoComplete="off"
-                spellCheck={false}
-                data-autofocus
-                autoFocus
-                value={token}
-                onChange={(e) => setToken(e.currentTarget.value)}
-                error={message}
-                errorProps={{ role: 'alert' }}
-              />
-              <Button type="submit" loading={busy} fullWidth>
-                Sign in
+          {oidc && (
+            <>
+              <Button component="a" href={`${oidc.loginUrl}?redirect=${encodeURIComponent(next)}`} size="md" fullWidth>
+                Sign in with {oidc.name}
               </Button>
-            </Stack>
-          </form>
+              <Divider label="or" labelPosition="center" />
+            </>
+          )}
+          <Tabs value={method} onChange={(v) => choose(v === 'password' ? 'password' : 'token')} keepMounted={false}>
+            <Tabs.List grow>
+              <Tabs.Tab value="password">Local user</Tabs.Tab>
+              <Tabs.Tab value="token">Token</Tabs.Tab>
+            </Tabs.List>
+            <Tabs.Panel value="password" pt="md">
+              <form onSubmit={submitPassword} noValidate>
+                <Stack gap="md">
+                  <TextInput label="User name" autoComplete="username" spellCheck={false} value={user} onChange={(e) => setUser(e.currentTarget.value)} />
+                  <PasswordInput
+                    label="Password"
+                    autoComplete="current-password"
+                    value={password}
+                    onChange={(e) => setPassword(e.currentTarget.value)}
+                    error={passwordMessage}
+                    errorProps={{ role: 'alert' }}
+                  />
+                  <Button type="submit" loading={busy} fullWidth>
+                    Sign in
+                  </Button>
+                </Stack>
+              </form>
+            </Tabs.Panel>
+            <Tabs.Panel value="token" pt="md">
+              <form onSubmit={submitToken} noValidate>
+                <Stack gap="md">
+                  <Text size="sm" c="dimmed">
+                    Tokens start with <Code>pave_</Code>; an admin can issue you one.
+                  </Text>
+                  <PasswordInput
+                    label="API token"
+                    placeholder="pave_…"
+                    autoComplete="off"
+                    spellCheck={false}
+                    data-autofocus
+                    autoFocus
+                    value={token}
+                    onChange={(e) => setToken(e.currentTarget.value)}
+                    error={tokenMessage}
+                    errorProps={{ role: 'alert' }}
+                  />
+                  <Button type="submit" loading={busy} fullWidth>
+                    Sign in
+                  </Button>
+                </Stack>
+              </form>
+            </Tabs.Panel>
+          </Tabs>
         </Stack>
       </Paper>
     </Center>
