@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { Auth, type AuthSettings } from './access/auth.ts';
+import { AccessControl, can } from './access/rbac.ts';
 import { TokenService } from './access/tokens.ts';
 import { ActionService } from './actions/service.ts';
 import { AuditLog } from './audit/log.ts';
@@ -11,6 +13,7 @@ import { EnvironmentConfigs } from './deployments/config.ts';
 import { DeploymentService } from './deployments/service.ts';
 import { PlatformSecrets } from './platform/secrets.ts';
 import { PlatformSync, type PlatformSource } from './platform/sync.ts';
+import { PolicyEngine, type ResourceFacts } from './policies/engine.ts';
 import type { DriverRegistry } from './resources/drivers/driver.ts';
 import { ResourceEngine } from './resources/engine.ts';
 import { ResourceRepository } from './resources/repository.ts';
@@ -38,6 +41,12 @@ export interface Services {
   router: Router;
   actions: ActionService;
   audit: AuditLog;
+  /** Guardrails as code: the platform's policies, enforced by the services and dry-run by the API. */
+  policies: PolicyEngine;
+  /** Sign-in: sessions, local passwords, login rate limits, OpenID Connect (src/access/auth.ts). */
+  auth: Auth;
+  /** Role-based access control: role bindings, grants, scopes (src/access/rbac.ts); the route kernel checks with it. */
+  access: AccessControl;
 }
 
 /** Deployment settings (see the README's configuration reference). */
@@ -58,20 +67,36 @@ export interface ServicesOptions {
   platformSource: PlatformSource;
   drivers: DriverRegistry;
   deployments?: Partial<DeploymentSettings> | undefined;
+  /** Identity settings: OIDC, public URL, sessions, login limits. */
+  auth?: AuthSettings | undefined;
 }
 
 export function createServices(o: ServicesOptions): Services {
   const db = o.store.db;
   const tokens = new TokenService(db);
   const catalog = new CatalogService(db);
+  const access = new AccessControl(db);
   catalog.onDeleted((e) => {
     if (e.kind === 'user') tokens.forgetUser(e.id);
+    // a deleted user's or team's role bindings go with it (a new one of the same name starts without them)
+    if (e.kind === 'user' || e.kind === 'team') void access.forget(e.ref).catch((err: unknown) => o.log.error({ err, ref: e.ref }, 'role bindings not removed'));
   });
   const secrets = new PlatformSecrets(db, o.box);
   const sync = new PlatformSync(db, { source: o.platformSource, cacheDir: path.join(o.dataDir, 'platform-cache'), drivers: o.drivers.ids(), log: o.log });
   const resolver = new DefinitionResolver(db, o.drivers, secrets);
-  const engine = new ResourceEngine({ repo: new ResourceRepository(db, o.box), resolver, dataDir: o.dataDir, log: o.log.child({ module: 'resources' }) });
-  const applications = new ApplicationService(db, catalog, engine);
+  const audit = new AuditLog(db, o.box.derive('audit-body-digest'));
+  const policies: PolicyEngine = new PolicyEngine({
+    db, log: o.log.child({ module: 'policies' }), audit: (e) => audit.append(e),
+    desiredResources: async (ref: string, envName: string): Promise<ResourceFacts[]> => {
+      const { graph, env } = await applications.target(ref, envName);
+      const existing = new Set((await engine.list(env.id)).map((r) => r.row.name));
+      return graph.resources.map((r) => ({ name: r.name, type: r.type, class: r.class, id: r.id, origin: r.origin, params: r.params, exists: existing.has(r.name) }));
+    },
+  });
+  // compiled once per sync: every sync publishes the platform's policies, then this server reads them back
+  sync.onSynced(() => policies.reload());
+  const engine = new ResourceEngine({ repo: new ResourceRepository(db, o.box), resolver, dataDir: o.dataDir, log: o.log.child({ module: 'resources' }), policies });
+  const applications = new ApplicationService(db, catalog, engine, policies);
   const settings = { ...DEFAULT_DEPLOYMENT_SETTINGS, ...o.deployments };
   const builder = new Builder({ dir: path.join(o.dataDir, 'builds'), log: o.log.child({ module: 'builds' }) });
   const builds = new BuildService({ db, builder, dataDir: o.dataDir, log: o.log.child({ module: 'builds' }) });
@@ -80,11 +105,14 @@ export function createServices(o: ServicesOptions): Services {
   const router = new Router({ log: o.log.child({ module: 'router' }) });
   const deployments = new DeploymentService({
     db, box: o.box, apps: applications, builds, builder, runtime, router, configs, log: o.log.child({ module: 'deployments' }),
-    keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace,
+    keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace, policies,
   });
-  const audit = new AuditLog(db);
-  const actions = new ActionService({ db, deps: { apps: applications, engine, deployments, builds, builder }, catalog, audit, log: o.log.child({ module: 'actions' }) });
-  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit };
+  const actions = new ActionService({
+    db, deps: { apps: applications, engine, deployments, builds, builder }, catalog, audit, log: o.log.child({ module: 'actions' }), policies,
+    authorize: async (p, permission, scope) => can(await access.withGrants(p), permission, scope),
+  });
+  const auth = new Auth(db, catalog, o.auth);
+  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit, auth, policies, access };
 }
 
 /** The platform that ships with Pave (`platform/`), loaded on first start when no other source is set. */

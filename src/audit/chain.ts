@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * The audit log's hash chain, as pure functions: each event's hash covers its content and the hash of
@@ -85,11 +85,12 @@ export function verifyChain(events: Iterable<ChainedEvent>): ChainReport {
 }
 
 /** `sha256:<hex>` of a request body as the server received it (bytes, text, or the parsed JSON in canonical form); null without a body. */
-export function bodyDigest(body: unknown): string | null {
+export function bodyDigest(body: unknown, key?: Buffer): string | null {
   if (body === undefined || body === null) return null;
-  const h = createHash('sha256');
+  // keyed when a key is given: a digest of a body that holds a weak secret cannot be brute-forced offline
+  const h = key ? createHmac('sha256', key) : createHash('sha256');
   if (Buffer.isBuffer(body)) h.update(body);
   else if (typeof body === 'string') h.update(body, 'utf8');
   else h.update(JSON.stringify(canonical(body)));
-  return `sha256:${h.digest('hex')}`;
+  return `${key ? 'hmac-sha256' : 'sha256'}:${h.digest('hex')}`;
 }

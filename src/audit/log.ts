@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import type { AuditEventRow } from '../store/schema.ts';
 import { ChainVerifier, eventHash, GENESIS, type ChainedEvent, type ChainReport } from './chain.ts';
+import { bodyDigest } from './chain.ts';
 
 /**
  * The audit log: append-only events (actor, action, target, outcome, request id, details), each
@@ -44,8 +45,15 @@ const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export class AuditLog {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly digestKey: Buffer | undefined;
+  /** `digestKey` keys the digests of request bodies (HMAC-SHA256), so that they reveal nothing of a secret. */
+  constructor(db: Db, digestKey?: Buffer) {
     this.db = db;
+    this.digestKey = digestKey;
+  }
+
+  digest(body: unknown): string | null {
+    return bodyDigest(body, this.digestKey);
   }
 
   async append(e: AuditEntry): Promise<AuditEvent> {

@@ -3,13 +3,18 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { unauthorized } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Store } from '../store/db.ts';
 import { installMetrics } from './metrics.ts';
 import { installProblemHandlers } from './problem.ts';
+import type { Grant } from '../access/principal.ts';
+import { runAs, type Actor } from '../policies/actor.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { accessRoutes } from './routes/access.ts';
+import { authRoutes } from './routes/auth.ts';
+import { authenticator } from './session.ts';
 import { actionRoutes } from './routes/actions.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { goldenRoutes } from './routes/golden.ts';
@@ -62,22 +67,38 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   });
 
   const { tokens, catalog, applications, sync, secrets } = opts.services;
+  const actors = new WeakMap<FastifyRequest, Actor>();
+  // A bearer token, or the portal's session cookie (with the CSRF header for changes): src/http/session.ts.
+  const identify = authenticator(tokens, opts.services.auth);
   const authenticate = async (req: FastifyRequest) => {
-    const header = req.headers.authorization;
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) throw unauthorized('send an API token as "Authorization: Bearer <token>"');
-    return tokens.verify(m[1]!);
+    const principal = await identify(req);
+    let grants: Promise<Grant[]> | undefined;
+    actors.set(req, { user: principal.userRef, roles: principal.roles, requestId: req.id, grants: () => (grants ??= opts.services.access.withGrants(principal).then((p) => p.grants ?? [])) });
+    return principal;
   };
+  // The handler runs as its caller (policies read request.actor, however deep the call that checks them).
+  app.addHook('preHandler', (req, _reply, done) => {
+    const actor = actors.get(req);
+    if (actor) runAs(actor, done);
+    else done();
+  });
 
   const routes: Route[] = [];
   routes.push(...systemRoutes(opts.store, metrics, () => routes.map((r) => r.doc), opts.version));
-  routes.push(...accessRoutes(opts.store.db, tokens));
+  routes.push(...accessRoutes(opts.store.db, tokens, opts.services.access));
+  routes.push(...authRoutes({ db: opts.store.db, auth: opts.services.auth, tokens, audit: (e) => opts.services.audit.append(e) }));
   routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
-  routes.push(...goldenRoutes(applications, opts.services.deployments));
+  routes.push(...goldenRoutes(applications, opts.services.deployments, opts.services.access));
   routes.push(...deploymentRoutes(opts.services, ARCHIVES, opts.archiveBodyLimit ?? 256 * 1024 * 1024));
-  routes.push(...actionRoutes(opts.store.db, opts.services.actions, opts.services.audit));
+  routes.push(...actionRoutes(opts.store.db, opts.services.actions));
+  routes.push(...auditRoutes(opts.services.audit));
   routes.push(...platformRoutes(opts.store.db, sync, secrets));
-  for (const r of routes) r.mount(app, authenticate);
+  routes.push(...policyRoutes(opts.services.policies, sync));
+  // Every state-changing request (and every secret read) of an authenticated caller leaves an audit event (route.ts);
+  // every route's permission is checked, in its scope, by the kernel with the role bindings (src/access/rbac.ts).
+  const audit = opts.services.audit;
+  const sink = Object.assign((e: Parameters<typeof audit.append>[0]) => audit.append(e), { digest: (body: unknown) => audit.digest(body) });
+  for (const r of routes) r.mount(app, authenticate, sink, opts.services.access);
   app.addHook('onSend', async (_req, reply, payload) => {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="pave"');
     return payload;

@@ -2,6 +2,9 @@ import { finished } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../access/principal.ts';
+import { authorize, ForbiddenError, isFullAdmin, type AccessControl, type Scope, type ScopeTarget } from '../access/rbac.ts';
+import { refOf } from '../catalog/model.ts';
+import type { Permission } from '../contracts/access.ts';
 import { bodyDigest } from '../audit/chain.ts';
 import type { AuditEntry } from '../audit/log.ts';
 import { auditTarget, auditTargetOfUrl } from '../audit/target.ts';
@@ -9,6 +12,46 @@ import { PaveError, validationError } from '../errors.ts';
 import { zodFieldErrors } from './problem.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+// ---- permissions ----------------------------------------------------------------------------------
+
+/** The request as it came, before validation: what a permission's scope and condition are read from. */
+export interface RawInput {
+  params: Record<string, string | undefined>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+/**
+ * Where a permission's scope comes from. `global`: the platform as a whole. `application`: the
+ * application of the path's `:name` (and `?namespace`), i.e. its owning team. `environment`: that,
+ * and the environment of the path's `:env`, i.e. its type. `run`: the action run of the path's `:id`
+ * (its application and environment). A function: from the raw request (e.g. a body's owner).
+ */
+export type ScopeSource = 'global' | 'application' | 'environment' | 'run' | ((input: RawInput) => ScopeTarget);
+
+/** One permission a route needs (src/access/rbac.ts holds the role → permission table). */
+export interface PermissionRule {
+  name: Permission;
+  /** Default: global. */
+  scope?: ScopeSource;
+  /** Needed only when this holds (e.g. `?reveal=true` needs secret.read too). */
+  when?: (input: RawInput) => boolean;
+  /** When the rule applies, the request is audited under this action (granted or refused), e.g. secret.read. */
+  audit?: string;
+}
+
+/**
+ * What a route needs: `authenticated` (any signed-in caller: their own profile, tokens and session),
+ * or one or more permissions, all of which the caller must hold in their scopes. A route that declares
+ * nothing is for admins only.
+ */
+export type RoutePermission = 'authenticated' | PermissionRule | PermissionRule[];
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The application of a request: the path's :name in ?namespace (default: default). */
+export const applicationOf = (i: RawInput): string => refOf('application', str(i.query.namespace) || 'default', i.params.name ?? '');
 
 export interface RouteContext<P, Q, B> {
   params: P;
@@ -18,6 +61,15 @@ export interface RouteContext<P, Q, B> {
   req: FastifyRequest;
   reply: FastifyReply;
   /** How the kernel audits this request (see `RouteSpec.audit`). */
+  audit: AuditControl;
+}
+
+/** What a route's onDenied hook gets: the request, and the 403 about to be answered. */
+export interface DeniedContext {
+  input: RawInput;
+  principal: Principal;
+  req: FastifyRequest;
+  error: ForbiddenError;
   audit: AuditControl;
 }
 
@@ -49,6 +101,10 @@ export interface RouteSpec<P, Q, B, R> {
    * a POST that changes nothing (e.g. a plan).
    */
   audit?: boolean;
+  /** The permission(s) the caller needs, checked by the kernel before the handler (see RoutePermission). */
+  permission?: RoutePermission;
+  /** Called when the kernel refuses the request (403), before it answers: e.g. to audit it as the domain would. */
+  onDenied?: (ctx: DeniedContext) => Promise<void> | void;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -76,6 +132,7 @@ export interface AnyRoute {
   description?: string;
   auth?: boolean;
   audit?: boolean;
+  permission?: RoutePermission;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -90,16 +147,19 @@ export interface AnyRoute {
 /** A declared route: its documentation, and how to mount it. */
 export interface Route {
   doc: AnyRoute;
-  /** Mounts the route; `audit` receives its audit events (none are written without it). */
-  mount(app: FastifyInstance, authenticate: (req: FastifyRequest) => Promise<Principal>, audit?: AuditSink): void;
+  /**
+   * Mounts the route; `audit` receives its audit events (none are written without it); `access` checks
+   * permissions (without it, which only tests of the kernel do, callers are authenticated, not authorized).
+   */
+  mount(app: FastifyInstance, authenticate: (req: FastifyRequest) => Promise<Principal>, audit?: AuditSink, access?: AccessControl): void;
 }
 
 /** Where the kernel's audit events go (AuditLog.append). */
-export type AuditSink = (e: AuditEntry) => Promise<unknown>;
+export type AuditSink = ((e: AuditEntry) => Promise<unknown>) & { digest?: (body: unknown) => string | null };
 
 /** Declares a route once: its schemas validate input, type the handler, and document the API. */
 export function defineRoute<P = undefined, Q = undefined, B = undefined, R = unknown>(spec: RouteSpec<P, Q, B, R>): Route {
-  return { doc: spec as unknown as AnyRoute, mount: (app, authenticate, audit) => mountRoute(app, spec, authenticate, audit) };
+  return { doc: spec as unknown as AnyRoute, mount: (app, authenticate, audit, access) => mountRoute(app, spec, authenticate, audit, access) };
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
@@ -140,6 +200,8 @@ interface AuditState {
   action: string;
   details: Record<string, unknown>;
   skipped: boolean;
+  /** How the body is digested (keyed by the audit log when it has a key). */
+  digest?: ((body: unknown) => string | null) | undefined;
 }
 const audits = new WeakMap<FastifyRequest, AuditState>();
 
@@ -181,7 +243,7 @@ function auditEntry(req: FastifyRequest, reply: FastifyReply, state: AuditState,
   const location = reply.getHeader('location');
   const path = req.url.split('?')[0]!;
   const target = status === 201 && typeof location === 'string' && location.startsWith('/api/') ? auditTargetOfUrl(location) : auditTarget(path, (req.query as { namespace?: unknown } | undefined)?.namespace);
-  const digest = CHANGES.has(req.method as Method) ? bodyDigest(req.body) : null;
+  const digest = CHANGES.has(req.method as Method) ? (state.digest ?? bodyDigest)(req.body) : null;
   const problem = problemOf(reply, payload);
   return {
     actor: state.principal.userRef,
@@ -218,7 +280,64 @@ function auditHooks(spec: AnyRoute, sink: AuditSink) {
   };
 }
 
-function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R>, authenticate: (req: FastifyRequest) => Promise<Principal>, sink?: AuditSink): void {
+// ---- authorization --------------------------------------------------------------------------------
+
+async function scopeTarget(source: ScopeSource, input: RawInput): Promise<ScopeTarget> {
+  if (typeof source === 'function') return source(input);
+  switch (source) {
+    case 'global':
+      return { kind: 'global' };
+    case 'application':
+      return { kind: 'application', application: applicationOf(input) };
+    case 'environment':
+      return { kind: 'application', application: applicationOf(input), environment: input.params.env ?? '' };
+    case 'run':
+      return { kind: 'run', run: input.params.id ?? '' };
+  }
+}
+
+/**
+ * The one place permissions are checked: after authentication, before validation and the handler.
+ * Each rule that applies is checked in its scope (looked up once per request and target); a refusal
+ * is a 403 problem naming the permission and the scope. Full admins need no look-up.
+ */
+async function checkPermissions(spec: AnyRoute & { onDenied?: RouteSpec<unknown, unknown, unknown, unknown>['onDenied'] }, access: AccessControl, principal: Principal, req: FastifyRequest, input: RawInput): Promise<void> {
+  const permission = spec.permission;
+  if (permission === 'authenticated') return;
+  const control = auditControl(audits.get(req));
+  try {
+    if (permission === undefined) {
+      if (!isFullAdmin(principal)) throw new ForbiddenError('admin', {}, `${spec.operationId} declares no permission, so only admins may call it`);
+      return;
+    }
+    const rules = (Array.isArray(permission) ? permission : [permission]).filter((r) => {
+      try {
+        return !r.when || r.when(input);
+      } catch {
+        return true; // a condition that cannot be read from a malformed request: check the permission anyway
+      }
+    });
+    for (const r of rules) if (r.audit) control.record(r.audit);
+    if (isFullAdmin(principal)) return;
+    const scopes = new Map<string, Promise<Scope>>();
+    for (const r of rules) {
+      let target: ScopeTarget;
+      try {
+        target = await scopeTarget(r.scope ?? 'global', input);
+      } catch {
+        target = { kind: 'application', application: '', environment: '' }; // unreadable: nothing by that name
+      }
+      const key = JSON.stringify(target);
+      if (!scopes.has(key)) scopes.set(key, access.scopeOf(target));
+      authorize(principal, r.name, await scopes.get(key)!);
+    }
+  } catch (err) {
+    if (err instanceof ForbiddenError && spec.onDenied) await spec.onDenied({ input, principal, req, error: err, audit: control });
+    throw err;
+  }
+}
+
+function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R>, authenticate: (req: FastifyRequest) => Promise<Principal>, sink?: AuditSink, access?: AccessControl): void {
   const audit = sink && spec.auth !== false ? auditHooks(spec as unknown as AnyRoute, sink) : undefined;
   app.route({
     method: spec.method,
@@ -232,12 +351,27 @@ function mountRoute<P, Q, B, R>(app: FastifyInstance, spec: RouteSpec<P, Q, B, R
             const principal = await authenticate(req);
             principals.set(req, principal);
             // only authenticated requests are audited: from here on, whatever the answer (400, 403, 415, …)
-            if (audit) audits.set(req, { principal, wanted: audit.wants, operation: spec.operationId, action: spec.operationId, details: {}, skipped: false });
+            if (audit) audits.set(req, { principal, wanted: audit.wants, operation: spec.operationId, action: spec.operationId, details: {}, skipped: false, digest: sink?.digest });
           },
         }),
     ...(audit ? { onSend: audit.onSend } : {}),
     handler: async (req, reply) => {
-      const principal = spec.auth === false ? (undefined as unknown as Principal) : principals.get(req)!;
+      let principal = spec.auth === false ? (undefined as unknown as Principal) : principals.get(req)!;
+      if (spec.auth !== false && access) {
+        // the caller's grants, once per request; then the route's permissions, before anything else is read
+        principal = await access.withGrants(principal);
+        principals.set(req, principal);
+        const state = audits.get(req);
+        if (state) state.principal = principal;
+        let body: unknown = req.body;
+        try {
+          if (spec.bodyFrom) body = spec.bodyFrom(req);
+        } catch {
+          body = undefined;
+        }
+        const input: RawInput = { params: (req.params ?? {}) as RawInput['params'], query: (req.query ?? {}) as RawInput['query'], body };
+        await checkPermissions(spec as unknown as AnyRoute, access, principal, req, input);
+      }
       if (spec.body) checkMediaType(req, spec.bodyMediaTypes);
       if (spec.rawBody) {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -34,6 +34,11 @@ export class SecretBox {
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(sealed.subarray(17, 33));
     return Buffer.concat([decipher.update(sealed.subarray(33)), decipher.final()]).toString('utf8');
+  }
+
+  /** A key for another purpose (e.g. keyed digests), derived from this one, so it shares its rotation. */
+  derive(label: string): Buffer {
+    return createHmac('sha256', this.key).update(`pave:${label}`).digest();
   }
 
   sealJson(value: unknown, context: string): Buffer {

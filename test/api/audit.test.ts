@@ -28,11 +28,18 @@ let s: TestServer;
 let dana: string;
 const asDana = () => ({ authorization: `Bearer ${dana}` });
 
-/** sha256 of JSON with sorted keys: what the server digests of a JSON body. */
+/**
+ * HMAC-SHA256 of JSON with sorted keys, keyed with a key derived from the server's secret key: what
+ * the server digests of a JSON body (a plain sha256 of a body with a weak secret could be guessed).
+ */
 function digestOf(body: unknown): string {
   const canon = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
-  return `sha256:${createHash('sha256').update(JSON.stringify(canon(body))).digest('hex')}`;
+  const plain = `sha256:${createHash('sha256').update(JSON.stringify(canon(body))).digest('hex')}`;
+  const keyed = s.services.audit.digest(body)!;
+  assert.match(keyed, /^hmac-sha256:[0-9a-f]{64}$/);
+  assert.notEqual(keyed.slice(keyed.indexOf(':')), plain.slice(plain.indexOf(':')), 'keyed, not a plain digest');
+  return keyed;
 }
 
 async function page(query: Record<string, string | number> = {}, headers?: Record<string, string>): Promise<AuditPage> {
