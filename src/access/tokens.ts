@@ -30,6 +30,8 @@ export function tokenView(row: ApiTokenRow, userRef: string): Token {
     expiresAt: iso(row.expires_at),
     revokedAt: iso(row.revoked_at),
     lastUsedAt: iso(row.last_used_at),
+    permissions: row.permissions ?? null,
+    teams: row.teams ?? null,
   };
 }
 
@@ -41,13 +43,20 @@ export class TokenService {
     this.db = db;
   }
 
-  async create(userId: string, name: string, opts: { expiresInDays?: number | undefined; secret?: string } = {}): Promise<{ token: string; row: ApiTokenRow }> {
+  /**
+   * A new token. `permissions` and `teams` (team refs) scope it: it may then do at most the intersection of
+   * its user's rights and these (src/access/rbac.ts); omitted, it may do what its user may.
+   */
+  async create(userId: string, name: string, opts: { expiresInDays?: number | undefined; secret?: string; permissions?: string[] | null | undefined; teams?: string[] | null | undefined } = {}): Promise<{ token: string; row: ApiTokenRow }> {
     const token = opts.secret ?? newTokenSecret();
     const expires = opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000) : null;
     try {
       const row = await this.db
         .insertInto('api_tokens')
-        .values({ user_id: userId, name, token_hash: hashToken(token), prefix: token.slice(0, 12), expires_at: expires })
+        .values({
+          user_id: userId, name, token_hash: hashToken(token), prefix: token.slice(0, 12), expires_at: expires,
+          permissions: opts.permissions ? [...new Set(opts.permissions)].sort() : null, teams: opts.teams ? [...new Set(opts.teams)].sort() : null,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       return { token, row };
@@ -85,7 +94,7 @@ export class TokenService {
       .selectFrom('api_tokens as t')
       .innerJoin('entities as u', 'u.id', 't.user_id')
       .leftJoin('user_accounts as a', 'a.user_id', 't.user_id')
-      .select(['t.id', 't.name', 't.token_hash', 't.expires_at', 't.revoked_at', 'u.id as user_id', 'u.ref', 'u.name as user_name', 'a.roles'])
+      .select(['t.id', 't.name', 't.token_hash', 't.expires_at', 't.revoked_at', 't.permissions', 't.teams', 'u.id as user_id', 'u.ref', 'u.name as user_name', 'a.roles'])
       .where('t.token_hash', '=', hash)
       .executeTakeFirst();
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash))) throw unauthorized('the token is not known');
@@ -100,6 +109,7 @@ export class TokenService {
       tokenId: row.id,
       tokenName: row.name,
       tokenExpiresAt: expiresAt,
+      ...(row.permissions || row.teams ? { scopes: { permissions: row.permissions ?? null, teams: row.teams ?? null } } : {}),
     };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(hash, { principal, until: now + CACHE_MS });

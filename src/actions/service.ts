@@ -7,6 +7,7 @@ import { SECRET_MASK } from '../contracts/golden.ts';
 import { conflict, forbidden, notFound, PaveError, validationError } from '../errors.ts';
 import { validateInputs } from '../platform/inputs.ts';
 import type { PolicyGate } from '../policies/engine.ts';
+import { recordActionRun } from '../metrics/instruments.ts';
 import type { Db } from '../store/db.ts';
 import type { ActionRunRow, ActionRunStatus } from '../store/schema.ts';
 import { KeyedMutex } from '../deployments/mutex.ts';
@@ -43,6 +44,12 @@ interface Live {
   lifecycle: boolean;
 }
 
+/**
+ * Whether the caller holds a permission for an application's team in an environment type: the role
+ * bindings of src/access/rbac.ts, injected by the composition root (this module may not import them).
+ */
+export type Authorizer = (principal: Principal, permission: 'action.run', scope: { team: string | null; environmentType: string; application: string; environment: string }) => Promise<boolean>;
+
 const MAX_LINES = 2000;
 const FINAL: ActionRunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed-out'];
 
@@ -55,8 +62,10 @@ export class ActionService {
   private readonly locks = new KeyedMutex();
   private readonly live = new Map<string, Live>();
   private readonly policies: PolicyGate | undefined;
-  constructor(o: { db: Db; deps: ActionDeps; catalog: CatalogService; audit: AuditLog; log: Logger; policies?: PolicyGate | undefined }) {
+  private readonly authorize: Authorizer | undefined;
+  constructor(o: { db: Db; deps: ActionDeps; catalog: CatalogService; audit: AuditLog; log: Logger; policies?: PolicyGate | undefined; authorize?: Authorizer | undefined }) {
     this.policies = o.policies;
+    this.authorize = o.authorize;
     this.db = o.db;
     this.deps = o.deps;
     this.catalog = o.catalog;
@@ -72,12 +81,25 @@ export class ActionService {
     return actionsOf(app).map((a) => ({ ...a, allowedHere: env ? a.environments.includes(env.type) : null }));
   }
 
-  private async mayRun(principal: Principal, role: AvailableAction['role'], ownerRef: string | null): Promise<boolean> {
+  /**
+   * Admin actions need an admin; developer actions need the permission action.run for the application's
+   * team in the environment's type (role bindings: a member of the owning team in development, staging
+   * and preview; a deployer bound for production; admins). Without an authorizer (tests of this module
+   * alone): members of the owning team, and admins.
+   */
+  private async mayRun(principal: Principal, role: AvailableAction['role'], ownerRef: string | null, where: { application: string; environment: string; environmentType: string }): Promise<boolean> {
+    if (role === 'admin') return isAdmin(principal) && !principal.scopes?.permissions && !principal.scopes?.teams;
+    const team = ownerRef?.startsWith('team:') ? ownerRef : null;
+    if (this.authorize) return this.authorize(principal, 'action.run', { team, ...where });
     if (isAdmin(principal)) return true;
-    if (role === 'admin' || !ownerRef) return false;
-    // developer: a member of the team that owns the application
-    const team = await this.catalog.get(ownerRef).catch(() => null);
-    return (team?.relations ?? []).some((r) => r.type === 'hasMember' && r.targetRef === principal.userRef);
+    if (!team) return false;
+    const entity = await this.catalog.get(team).catch(() => null);
+    return (entity?.relations ?? []).some((r) => r.type === 'hasMember' && r.targetRef === principal.userRef);
+  }
+
+  /** A run the route kernel refused (403) before this service saw it: audited as this service audits its own refusals. */
+  async refused(ref: string, envName: string, key: string, principal: Principal, reason: string, requestId?: string): Promise<void> {
+    await this.audit.append({ actor: principal.userRef, action: 'action.run', target: `${ref}/${envName}/${key}`, outcome: 'denied', requestId, details: { reason } });
   }
 
   /** Checks and records a run, then runs it in the background; the returned row is queued or running. */
@@ -94,8 +116,10 @@ export class ActionService {
     };
     if (!action.environments.includes(env.type)) await deny(`${action.key} may not run in ${env.type} environments (it may in ${action.environments.join(', ')})`);
     const entity = await this.catalog.get(ref);
-    if (!(await this.mayRun(principal, action.role, entity.owner ?? null))) {
-      await deny(action.role === 'admin' ? `${action.key} needs an admin` : `${action.key} may be run by members of ${entity.owner ?? 'the owning team'} and admins`);
+    if (!(await this.mayRun(principal, action.role, entity.owner ?? null, { application: ref, environment: env.name, environmentType: env.type }))) {
+      await deny(action.role === 'admin'
+        ? `${action.key} needs an admin`
+        : `${action.key} needs the permission action.run for ${entity.owner ?? 'the owning team'} in ${env.type} environments (members of the team in development, staging and preview; deployers bound for the team in production; admins)`);
     }
     const needsConfirm = action.confirm === 'always' || (action.confirm === 'production' && env.type === 'production');
     if (needsConfirm && req.confirm !== env.name) await deny(`${action.key} in ${env.name} asks for confirmation: send confirm with the environment's name ("${env.name}")`, 428);
@@ -183,6 +207,8 @@ export class ActionService {
     this.live.set(row.id, entry);
     void done.then(
       (final) => {
+        // counted once, when the run ended (a queued run cancelled is finished twice: by cancel, then here)
+        recordActionRun(final.kind, final.status);
         this.live.delete(row.id);
         emitter.emit('end', final);
       },

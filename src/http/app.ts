@@ -18,7 +18,9 @@ import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
 import { goldenRoutes } from './routes/golden.ts';
+import { deliveryMetricsRoutes } from './routes/metrics-delivery.ts';
 import { platformRoutes } from './routes/platform.ts';
+import { renderRoutes } from './routes/render.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { Route } from './route.ts';
 
@@ -90,10 +92,12 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
   routes.push(...goldenRoutes(applications, opts.services.deployments, opts.services.access));
   routes.push(...deploymentRoutes(opts.services, ARCHIVES, opts.archiveBodyLimit ?? 256 * 1024 * 1024));
+  routes.push(...renderRoutes(opts.services));
   routes.push(...actionRoutes(opts.store.db, opts.services.actions));
   routes.push(...auditRoutes(opts.services.audit));
   routes.push(...platformRoutes(opts.store.db, sync, secrets));
   routes.push(...policyRoutes(opts.services.policies, sync));
+  routes.push(...deliveryMetricsRoutes(opts.store.db));
   // Every state-changing request (and every secret read) of an authenticated caller leaves an audit event (route.ts);
   // every route's permission is checked, in its scope, by the kernel with the role bindings (src/access/rbac.ts).
   const audit = opts.services.audit;

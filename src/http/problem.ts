@@ -40,7 +40,9 @@ const FASTIFY_CODES: Record<string, { type: string; title: string }> = {
 export function installProblemHandlers(app: FastifyInstance, fallback?: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined): void {
   app.setErrorHandler((err: FastifyError | PaveError | Error, req, reply) => {
     if (err instanceof PaveError) {
-      return send(reply, req, { type: err.type, title: err.title, status: err.status, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) });
+      // a PaveError may add members of its own (e.g. a 403 names the permission and scope it lacked: src/access/rbac.ts)
+      const extensions = (err as { extensions?: Record<string, unknown> }).extensions;
+      return send(reply, req, { ...(extensions ?? {}), type: err.type, title: err.title, status: err.status, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) });
     }
     const fe = err as FastifyError;
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

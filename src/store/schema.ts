@@ -65,6 +65,9 @@ export interface ApiTokensTable {
   expires_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
+  /** Token scopes (0008): at most these permissions / only these teams' applications; null: no limit. */
+  permissions: Opt<string[]>;
+  teams: Opt<string[]>;
 }
 
 export interface PlatformObjectsTable {
@@ -184,6 +187,8 @@ export interface BuildsTable {
   created_by: string;
   created_at: Timestamp;
   finished_at: NullableTimestamp;
+  /** When the built commit was made (0009): git builds know it; null for folders, archives and registered artifacts. */
+  commit_time: NullableTimestamp;
 }
 
 export interface EnvironmentConfigsTable {
@@ -266,6 +271,66 @@ export interface ResourcesTable {
   updated_at: Timestamp;
 }
 
+// ---- identity (0007) ----
+
+/** A local user's password, as an encoded argon2id hash. */
+export interface UserPasswordsTable {
+  user_id: string;
+  hash: string;
+  updated_at: Timestamp;
+}
+
+/** An OpenID Connect identity (issuer + subject) and the catalog user it signs in as. */
+export interface UserIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  groups: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Timestamp;
+  last_login_at: Timestamp;
+}
+
+/** A browser session: the cookie's secret only as a SHA-256 digest, and its CSRF token. */
+export interface SessionsTable {
+  id: Generated<string>;
+  secret_hash: string;
+  user_id: string;
+  method: 'oidc' | 'password';
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A short-lived, one-use sign-in request (OIDC state, device code, CLI code), keyed by the SHA-256 of its secret. */
+export interface AuthRequestsTable {
+  id_hash: string;
+  kind: 'oidc' | 'device' | 'cli-code';
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** One failed sign-in, under the key it counts against (`user:<name>` or `ip:<address>`). */
+export interface LoginFailuresTable {
+  key: string;
+  failed_at: Timestamp;
+}
+
+// ---- role-based access control (0008) ----
+
+/** A role for a subject (user:… or team:…, whose members it binds), on one team or all ('*'), in some environment types or all ('{*}'). */
+export interface RoleBindingsTable {
+  id: Generated<string>;
+  subject: string;
+  role: string;
+  team: string;
+  environment_types: ColumnType<string[], string[] | undefined, string[]>;
+  created_by: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   entities: EntitiesTable;
   relations: RelationsTable;
@@ -284,6 +349,12 @@ export interface Database {
   releases: ReleasesTable;
   action_runs: ActionRunsTable;
   audit_events: AuditEventsTable;
+  user_passwords: UserPasswordsTable;
+  user_identities: UserIdentitiesTable;
+  sessions: SessionsTable;
+  auth_requests: AuthRequestsTable;
+  login_failures: LoginFailuresTable;
+  role_bindings: RoleBindingsTable;
 }
 
 export type ResourceRow = Selectable<ResourcesTable>;
@@ -298,3 +369,4 @@ export type EntityRow = Selectable<EntitiesTable>;
 export type NewEntityRow = Insertable<EntitiesTable>;
 export type EntityRowUpdate = Updateable<EntitiesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type RoleBindingRow = Selectable<RoleBindingsTable>;

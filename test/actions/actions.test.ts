@@ -245,8 +245,12 @@ describe('golden actions', { timeout: 180_000 }, () => {
     assert.equal(ok.status, 'succeeded');
     assert.equal(ok.createdBy, 'user:default/dana');
     const no = await run('development', 'smoke-test', {}, { token: eve, status: 403 });
-    assert.match(no.detail!, /members of team:default\/team-a/);
-    assert.equal((await s.api(`/api/v1/runs/${ok.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${eve}` } })).status, 409, 'ended');
+    assert.match(no.detail!, /"action\.run" is needed for team:default\/team-a in development environments/);
+    // eve may not touch dana's run at all (no action.run for team-a); dana may, but it has ended
+    assert.equal((await s.api(`/api/v1/runs/${ok.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${eve}` } })).status, 403);
+    assert.equal((await s.api(`/api/v1/runs/${ok.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${dana}` } })).status, 409, 'ended');
+    // a member of the owning team is a developer in development, staging and preview only: production needs a deployer binding
+    assert.match((await run('production', 'smoke-test', { }, { token: dana, status: 403 })).detail!, /"action\.run" is needed for team:default\/team-a in production environments/);
     assert.equal((await s.api('/api/v1/audit', { headers: { authorization: `Bearer ${dana}` } })).status, 403);
   });
 

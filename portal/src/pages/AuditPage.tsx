@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { AUDIT_FILTER_KEYS, download, useAuditApi, type AuditEvent, type AuditFilters, type AuditVerification } from '../api/audit.ts';
 import { useSession } from '../api/session.tsx';
+import { can } from '../api/permissions.ts';
 import { useAsync } from '../api/useAsync.ts';
 import { ago, fullTime, who } from '../components/deployments/format.ts';
 import { Loading } from '../components/Loading.tsx';
@@ -47,7 +48,7 @@ function Verification({ result }: { result: AuditVerification }) {
 /** The audit log, for admins: who did what to which target and how it ended; filters in the URL, the chain verified on demand, export as JSON lines. */
 export function AuditPage() {
   const { me } = useSession();
-  const isAdmin = me?.roles.includes('admin') ?? false;
+  const isAdmin = can(me, 'audit.read');
   return (
     <>
       <PageHeader

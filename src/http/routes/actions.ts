@@ -11,7 +11,7 @@ import { PaveError } from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 import type { ActionRunRow } from '../../store/schema.ts';
 import { NDJSON } from '../ndjson.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { applicationOf, defineRoute, type Route } from '../route.ts';
 
 const EnvName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/);
 const ActionKey = z.string().regex(/^([a-z0-9][a-z0-9-]{0,61}[a-z0-9]:)?[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an action id, or <add-on instance>:<id>');
@@ -64,15 +64,22 @@ export function actionRoutes(db: Db, actions: ActionService): Route[] {
   return [
     defineRoute({
       method: 'GET', url: `${base}/actions`, operationId: 'listActions', summary: 'Actions the application offers (its template\'s and its add-ons\')', tag: 'actions',
+      permission: { name: 'catalog.read' },
       params: NamePathSchema, query: Ns.extend({ environment: EnvName.optional().describe('say whether each may run there') }), errors: [404],
       response: { status: 200, description: 'Actions', schema: z.object({ items: z.array(ActionViewSchema) }) },
       handler: async ({ params, query }) => ({ items: (await actions.list(ref(query.namespace, params.name), query.environment)).map(actionView) }),
     }),
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/actions/:action/runs`, operationId: 'runAction', summary: 'Run an action in an environment', tag: 'actions',
-      description: `Checked before anything runs: the environment type, the caller's role (members of the owning team, or admins; admin-only actions need an admin), the typed confirmation (428 without it), the parameters (400 with field paths). The run is recorded and audited. Answers at once (status queued or running) unless wait=true; with Accept: ${NDJSON} the output streams as {"event": line} lines, then {"result": run}.`,
+      permission: { name: 'action.run', scope: 'environment' },
+      description: `Checked before anything runs: the environment type, the caller's permission (action.run for the owning team in the environment's type: team members in development, staging and preview, deployers bound for production, admins; admin-only actions need an admin), the typed confirmation (428 without it), the parameters (400 with field paths). The run is recorded and audited. Answers at once (status queued or running) unless wait=true; with Accept: ${NDJSON} the output streams as {"event": line} lines, then {"result": run}.`,
       params: z.strictObject({ name: NamePathSchema.shape.name, env: EnvName, action: ActionKey }), query: Ns.extend({ wait: z.enum(['true', 'false']).default('false') }),
       body: RunRequestSchema, errors: [403, 404, 428], response: { status: 201, description: 'The run', schema: ActionRunSchema },
+      // refused by the kernel (no action.run here): audited as the actions service audits its own refusals, once
+      onDenied: async ({ input, principal, req, error, audit }) => {
+        audit.skip();
+        await actions.refused(applicationOf(input), input.params.env ?? '', input.params.action ?? '', principal, error.message, req.id);
+      },
       handler: async ({ params, query, body, principal, req, reply, audit }) => {
         // The actions service audits a run itself, richer than the kernel could (action.run: denied with the
         // reason, or started with the masked parameters, then how the run ended), under this request's id.
@@ -89,6 +96,7 @@ export function actionRoutes(db: Db, actions: ActionService): Route[] {
     }),
     defineRoute({
       method: 'GET', url: `${base}/runs`, operationId: 'listRuns', summary: 'Action runs of an application, newest first', tag: 'actions',
+      permission: { name: 'application.read', scope: 'application' },
       params: NamePathSchema,
       query: Ns.extend({ environment: EnvName.optional(), limit: z.coerce.number().int().min(1).max(500).default(50), before: z.iso.datetime().optional().describe('runs created before this time (the createdAt of the last run of the previous page)') }),
       errors: [404],
@@ -97,11 +105,13 @@ export function actionRoutes(db: Db, actions: ActionService): Route[] {
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/runs/:id', operationId: 'getRun', summary: 'One action run', tag: 'actions',
+      permission: { name: 'application.read', scope: 'run' },
       params: RunPath, errors: [404], response: { status: 200, description: 'The run', schema: ActionRunSchema },
       handler: async ({ params }) => view(await actions.get(params.id)),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/runs/:id/output', operationId: 'getRunOutput', summary: 'Output of a run (NDJSON lines); with follow, live until it ends', tag: 'actions',
+      permission: { name: 'application.read', scope: 'run' },
       params: RunPath, query: z.strictObject({ follow: z.enum(['true', 'false']).default('false') }), errors: [404],
       response: { status: 200, description: 'One JSON line per output line', contentType: NDJSON },
       handler: async ({ params, query, req, reply }) => {
@@ -119,6 +129,7 @@ export function actionRoutes(db: Db, actions: ActionService): Route[] {
     }),
     defineRoute({
       method: 'POST', url: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', summary: 'Cancel a queued or running run', tag: 'actions',
+      permission: { name: 'action.run', scope: 'run' },
       params: RunPath, errors: [403, 404, 409], response: { status: 200, description: 'The run, cancelled', schema: ActionRunSchema },
       handler: async ({ params, principal }) => view(await actions.cancel(params.id, principal)),
     }),

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { isAdmin } from '../../access/principal.ts';
 import { refOf } from '../../catalog/model.ts';
 import { NamePathSchema } from '../../contracts/catalog.ts';
 import { NamespaceSchema } from '../../contracts/common.ts';
@@ -30,16 +29,21 @@ import {
 } from '../../contracts/deployments.ts';
 import { SECRET_MASK } from '../../contracts/golden.ts';
 import { buildView, type BuildTarget } from '../../deployments/builds.ts';
-import { forbidden, validationError } from '../../errors.ts';
+import { validationError } from '../../errors.ts';
 import type { Services } from '../../services.ts';
 import { ifMatch, setEtag } from '../etag.ts';
 import { NDJSON, streamWork, wantsStream } from '../ndjson.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { applicationOf, defineRoute, type PermissionRule, type RawInput, type Route } from '../route.ts';
 
 const EnvName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/);
 const EnvPath = z.strictObject({ name: NamePathSchema.shape.name, env: EnvName });
 const Ns = z.strictObject({ namespace: NamespaceSchema.default('default') });
 const ref = (ns: string, name: string) => refOf('application', ns, name);
+
+const READ_APP: PermissionRule = { name: 'application.read', scope: 'application' };
+const WRITE_APP: PermissionRule = { name: 'application.write', scope: 'application' };
+/** `release: true` in the body also releases: that needs `release` where it deploys. */
+const releasing = (i: RawInput) => (i.body as { release?: unknown } | undefined)?.release === true;
 /** `<env>/<number>` or `<env>/<uuid>`: a deployment anywhere in the application. */
 const DeploymentAddress = z.string().regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]\/([0-9]+|[0-9a-f-]{36})$/, 'must be <environment>/<deployment number or id>, e.g. staging/3');
 const address = (s: string) => {
@@ -110,6 +114,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     // ---- builds and artifacts ----
     defineRoute({
       method: 'POST', url: `${base}/builds`, operationId: 'createBuild', summary: 'Build the application from a source folder or a git repository', tag: 'builds',
+      permission: WRITE_APP,
       description: `Detects Node.js (the lockfile picks npm, pnpm or yarn; the build script runs) and a Procfile (process types; release runs once before a release). The artifact is addressed by its content digest; the same source built twice reuses it. With Accept: ${NDJSON} the build log streams as {"event": line} lines, then {"result": build}.`,
       params: NamePathSchema, query: WaitQuery, body: BuildCreateSchema, errors: [404, 409], response: { status: 201, description: 'The build (failed builds too: see status and error)', schema: BuildSchema },
       handler: async ({ params, query, body, principal, req, reply }) => {
@@ -121,6 +126,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'POST', url: `${base}/builds/archive`, operationId: 'createBuildFromArchive', summary: 'Build the application from an uploaded source archive (.tar.gz)', tag: 'builds',
+      permission: WRITE_APP,
       description: 'What "pave build" sends: the source folder packed as a gzipped tar. Entries outside the archive\'s root are refused.',
       params: NamePathSchema, query: WaitQuery, rawBody: archiveTypes, bodyLimit: archiveLimit, errors: [404, 409, 413, 415], response: { status: 201, description: 'The build', schema: BuildSchema },
       handler: async ({ params, query, principal, req, reply }) => {
@@ -133,6 +139,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'POST', url: `${base}/artifacts`, operationId: 'registerImage', summary: 'Register an image built by CI (pinned by digest)', tag: 'builds',
+      permission: WRITE_APP,
       description: 'The CI → platform hand-off. Images run on container runtimes; the local process runtime runs builds and archives.',
       params: NamePathSchema, query: Ns, body: ArtifactRegisterSchema, errors: [404], response: { status: 201, description: 'The registered build', schema: BuildSchema },
       handler: async ({ params, query, body, principal }) => {
@@ -142,6 +149,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'POST', url: `${base}/artifacts/archive`, operationId: 'registerArchive', summary: 'Register an already-built archive (.tar.gz with a Procfile or package.json start script)', tag: 'builds',
+      permission: WRITE_APP,
       params: NamePathSchema, query: Ns, rawBody: archiveTypes, bodyLimit: archiveLimit, errors: [404, 409, 413, 415], response: { status: 201, description: 'The registered build', schema: BuildSchema },
       handler: async ({ params, query, principal, req }) => {
         const appRef = ref(query.namespace, params.name);
@@ -156,6 +164,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/builds`, operationId: 'listBuilds', summary: 'Builds of an application, newest first', tag: 'builds',
+      permission: READ_APP,
       params: NamePathSchema, query: Ns, errors: [404], response: { status: 200, description: 'Builds', schema: z.object({ items: z.array(BuildSchema) }) },
       handler: async ({ params, query }) => {
         const appRef = ref(query.namespace, params.name);
@@ -165,6 +174,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/builds/:build`, operationId: 'getBuild', summary: 'One build', tag: 'builds',
+      permission: READ_APP,
       params: z.strictObject({ name: NamePathSchema.shape.name, build: SelectorSchema }), query: Ns, errors: [404], response: { status: 200, description: 'The build', schema: BuildSchema },
       handler: async ({ params, query }) => {
         const appRef = ref(query.namespace, params.name);
@@ -173,6 +183,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/builds/:build/logs`, operationId: 'getBuildLogs', summary: 'The log of a build (NDJSON); with follow, live until it ends', tag: 'builds',
+      permission: READ_APP,
       params: z.strictObject({ name: NamePathSchema.shape.name, build: SelectorSchema }), query: Ns.extend({ follow: z.enum(['true', 'false']).default('false') }), errors: [404],
       response: { status: 200, description: 'One JSON log line per line', contentType: NDJSON },
       handler: async ({ params, query, req, reply }) => {
@@ -184,12 +195,11 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     // ---- environment config ----
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/config`, operationId: 'getConfig', summary: 'Variables and secrets of an environment (secrets masked), with the layers under them', tag: 'config',
-      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (admins; audited as secret.read)') }), errors: [403, 404],
+      permission: [READ_APP, { name: 'secret.read', scope: 'environment', when: (i) => i.query.reveal === 'true', audit: 'secret.read' }],
+      params: EnvPath, query: Ns.extend({ reveal: z.enum(['true', 'false']).default('false').describe('show secret values (needs secret.read; audited as secret.read)') }), errors: [403, 404],
       response: { status: 200, description: 'The current config version', schema: ConfigSchema },
-      handler: async ({ params, query, principal, reply, audit }) => {
+      handler: async ({ params, query, reply }) => {
         const reveal = query.reveal === 'true';
-        if (reveal) audit.record('secret.read');
-        if (reveal && !isAdmin(principal)) throw forbidden('only admins may read secret values');
         const view = await configView(ref(query.namespace, params.name), params.env, reveal);
         setEtag(reply, view.version);
         return view;
@@ -197,6 +207,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'PATCH', url: `${base}/environments/:env/config`, operationId: 'updateConfig', summary: 'Set or unset variables and secrets (a new config version; takes effect at the next deployment)', tag: 'config',
+      permission: { name: 'config.write', scope: 'environment' },
       description: 'Changes name the keys they set or unset, so concurrent changes of different keys both apply (like Heroku\'s config:set); If-Match is optional here: with the ETag (config version) last read, a change made meanwhile gets 412. The ETag of the answer is the new version.',
       params: EnvPath, query: Ns, body: ConfigUpdateSchema, errors: [404, 412],
       headers: [{ name: 'If-Match', required: false, description: 'the config version (ETag) last read; a stale one gets 412' }],
@@ -211,6 +222,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/config/history`, operationId: 'getConfigHistory', summary: 'Every version of an environment\'s config, with what changed (secrets masked)', tag: 'config',
+      permission: READ_APP,
       params: EnvPath, query: Ns, errors: [404], response: { status: 200, description: 'Versions, newest first', schema: ConfigHistorySchema },
       handler: async ({ params, query }) => ({ items: await configs.history((await envId(ref(query.namespace, params.name), params.env)).env.id) }),
     }),
@@ -218,6 +230,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     // ---- deployments and releases ----
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/deployments`, operationId: 'deploy', summary: 'Deploy a build: start its processes with the environment\'s config and wait until healthy', tag: 'deployments',
+      permission: [{ name: 'deploy', scope: 'environment' }, { name: 'release', scope: 'environment', when: releasing }],
       description: `The deployment takes no traffic until released (release: true does both). A deployment that fails its health checks is marked failed with the reason and its last log lines; what was serving keeps serving. With Accept: ${NDJSON} the progress streams.`,
       params: EnvPath, query: Ns, body: DeployRequestSchema, errors: [404, 409], response: { status: 201, description: 'The deployment (failed ones too: see status and error)', schema: DeploymentSchema },
       handler: ({ params, query, body, principal, req, reply }) => {
@@ -228,16 +241,19 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/deployments`, operationId: 'listDeployments', summary: 'Deployments of an environment, newest first: who, when, build, config and resource versions, result, duration', tag: 'deployments',
+      permission: READ_APP,
       params: EnvPath, query: Ns, errors: [404], response: { status: 200, description: 'Deployments', schema: z.object({ items: z.array(DeploymentSchema) }) },
       handler: async ({ params, query }) => ({ items: await deployments.list(ref(query.namespace, params.name), params.env) }),
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/deployments/:deployment`, operationId: 'getDeployment', summary: 'One deployment, with its processes', tag: 'deployments',
+      permission: READ_APP,
       params: EnvPath.extend({ deployment: SelectorSchema }), query: Ns, errors: [404], response: { status: 200, description: 'The deployment', schema: DeploymentSchema },
       handler: ({ params, query }) => deployments.get(ref(query.namespace, params.name), params.env, params.deployment),
     }),
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/release`, operationId: 'release', summary: 'Switch the environment\'s route to a healthy deployment, then drain the previous one', tag: 'deployments',
+      permission: { name: 'release', scope: 'environment' },
       params: EnvPath, query: Ns, body: ReleaseRequestSchema, errors: [404, 409], response: { status: 200, description: 'The release', schema: ReleaseSchema },
       handler: ({ params, query, body, principal, req, reply }) => {
         const appRef = ref(query.namespace, params.name);
@@ -247,6 +263,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/rollback`, operationId: 'rollback', summary: 'Release an earlier deployment: instant while it is warm, else started again from its build and snapshot (never rebuilt)', tag: 'deployments',
+      permission: { name: 'release', scope: 'environment' },
       params: EnvPath, query: Ns, body: RollbackRequestSchema, errors: [404, 409], response: { status: 200, description: 'The release', schema: ReleaseSchema },
       handler: ({ params, query, body, principal, req, reply }) => {
         const appRef = ref(query.namespace, params.name);
@@ -256,11 +273,16 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/releases`, operationId: 'listReleases', summary: 'Release history of an environment, newest first', tag: 'deployments',
+      permission: READ_APP,
       params: EnvPath, query: Ns, errors: [404], response: { status: 200, description: 'Releases', schema: ReleaseHistorySchema },
       handler: async ({ params, query }) => ({ items: await deployments.releases(ref(query.namespace, params.name), params.env) }),
     }),
     defineRoute({
       method: 'POST', url: `${base}/promote`, operationId: 'promote', summary: 'Deploy the build released in one environment into another, with that environment\'s config', tag: 'deployments',
+      permission: [
+        { name: 'deploy', scope: (i) => ({ kind: 'application', application: applicationOf(i), environment: String((i.body as { to?: unknown } | undefined)?.to ?? '') }) },
+        { name: 'release', when: releasing, scope: (i) => ({ kind: 'application', application: applicationOf(i), environment: String((i.body as { to?: unknown } | undefined)?.to ?? '') }) },
+      ],
       params: NamePathSchema, query: Ns, body: PromoteRequestSchema, errors: [404, 409], response: { status: 201, description: 'The new deployment', schema: DeploymentSchema },
       handler: ({ params, query, body, principal, req, reply }) => {
         const appRef = ref(query.namespace, params.name);
@@ -271,6 +293,7 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     }),
     defineRoute({
       method: 'GET', url: `${base}/deployments/diff`, operationId: 'diffDeployments', summary: 'What changed between two deployments: build, config (secrets masked), resources, processes', tag: 'deployments',
+      permission: READ_APP,
       params: NamePathSchema, query: Ns.extend({ from: DeploymentAddress, to: DeploymentAddress }), errors: [404], response: { status: 200, description: 'The differences', schema: DeploymentDiffSchema },
       handler: ({ params, query }) => deployments.diff(ref(query.namespace, params.name), address(query.from), address(query.to)),
     }),
@@ -278,16 +301,19 @@ export function deploymentRoutes(s: Services, archiveTypes: string[], archiveLim
     // ---- status and logs ----
     defineRoute({
       method: 'GET', url: `${base}/status`, operationId: 'getApplicationStatus', summary: 'Every environment: released deployment, processes, status and URL', tag: 'deployments',
+      permission: READ_APP,
       params: NamePathSchema, query: Ns, errors: [404], response: { status: 200, description: 'Environments', schema: z.object({ items: z.array(EnvironmentStatusSchema) }) },
       handler: async ({ params, query }) => ({ items: await deployments.statuses(ref(query.namespace, params.name)) }),
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/status`, operationId: 'getEnvironmentStatus', summary: 'The environment: released deployment, processes, status and URL', tag: 'deployments',
+      permission: READ_APP,
       params: EnvPath, query: Ns, errors: [404], response: { status: 200, description: 'The environment', schema: EnvironmentStatusSchema },
       handler: ({ params, query }) => deployments.status(ref(query.namespace, params.name), params.env),
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/logs`, operationId: 'getLogs', summary: 'Logs of an environment\'s processes (NDJSON), with process type and deployment; follow streams new lines', tag: 'deployments',
+      permission: READ_APP,
       params: EnvPath, query: LogsQuerySchema, errors: [404], response: { status: 200, description: 'One JSON log line per line', contentType: NDJSON },
       handler: async ({ params, query, req, reply }) => {
         const appRef = ref(query.namespace, params.name);

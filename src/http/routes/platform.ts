@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { isAdmin, type Principal } from '../../access/principal.ts';
 import { NameSchema } from '../../contracts/common.ts';
 import { PatternListSchema, PlatformStatusSchema, TeamProfileViewSchema, PatternSummarySchema, PlatformObjectListSchema, PlatformSecretListSchema, SecretNameSchema, SecretSetSchema, SyncReportSchema } from '../../contracts/golden.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { refOf } from '../../catalog/model.ts';
 import type { PlatformSecrets } from '../../platform/secrets.ts';
 import { listCurrent } from '../../platform/store.ts';
@@ -12,19 +11,17 @@ import { resolveProfile } from '../../platform/profiles.ts';
 import type { Db } from '../../store/db.ts';
 import { defineRoute, type Route } from '../route.ts';
 
-const platformEngineer = (p: Principal) => {
-  if (!isAdmin(p)) throw forbidden('only admins (platform engineers) may change the platform');
-};
-
 export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecrets): Route[] {
   const patternRoutes = (kind: 'Template' | 'AddOn', plural: string) => [
     defineRoute({
       method: 'GET', url: `/api/v1/platform/${plural}`, operationId: `list${kind}s`, summary: `Published ${plural} (the gallery)`, tag: 'platform',
+      permission: { name: 'platform.read' },
       response: { status: 200, description: plural, schema: PatternListSchema },
       handler: async () => ({ items: await listPatterns(db, kind) }),
     }),
     defineRoute({
       method: 'GET', url: `/api/v1/platform/${plural}/:name`, operationId: `get${kind}`, summary: `One ${kind === 'AddOn' ? 'add-on' : 'template'}: inputs as form fields, readme, versions`, tag: 'platform',
+      permission: { name: 'platform.read' },
       params: z.strictObject({ name: NameSchema }), query: z.strictObject({ version: z.string().max(100).optional() }), errors: [404],
       response: { status: 200, description: kind, schema: PatternSummarySchema },
       handler: async ({ params, query }) => {
@@ -37,15 +34,16 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
   return [
     defineRoute({
       method: 'POST', url: '/api/v1/platform/sync', operationId: 'syncPlatform', summary: 'Load the platform from its folder or git repository now', tag: 'platform',
+      permission: { name: 'platform.write' },
       description: 'Bad files are reported with path, line and reason; the good ones load. A published version never changes.',
       errors: [403], response: { status: 200, description: 'What was loaded, published and rejected', schema: SyncReportSchema },
-      handler: ({ principal }) => {
-        platformEngineer(principal);
+      handler: () => {
         return sync.sync();
       },
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/status', operationId: 'platformStatus', summary: 'Where the platform comes from and how its last sync went', tag: 'platform',
+      permission: { name: 'platform.read' },
       response: { status: 200, description: 'Status', schema: PlatformStatusSchema },
       handler: async () => ({ source: describeSource(sync.source), lastSync: (await sync.lastSync()) ?? null }),
     }),
@@ -53,6 +51,7 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
     ...patternRoutes('AddOn', 'addons'),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/objects', operationId: 'listPlatformObjects', summary: 'Current resource types, resource definitions or team profiles', tag: 'platform',
+      permission: { name: 'platform.read' },
       query: z.strictObject({ kind: z.enum(['ResourceType', 'ResourceDefinition', 'TeamProfile']) }),
       response: { status: 200, description: 'Objects (secret inputs appear only as references)', schema: PlatformObjectListSchema },
       handler: async ({ query }) => ({
@@ -61,6 +60,7 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/teams/:name/profile', operationId: 'getTeamProfile', summary: "A team's defaults per environment type (its profile over the default one)", tag: 'teams',
+      permission: { name: 'platform.read' },
       params: z.strictObject({ name: NameSchema }),
       response: { status: 200, description: 'The resolved profile', schema: TeamProfileViewSchema },
       errors: [404],
@@ -71,26 +71,26 @@ export function platformRoutes(db: Db, sync: PlatformSync, secrets: PlatformSecr
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/platform/secrets', operationId: 'listPlatformSecrets', summary: 'Names of platform secrets (never their values)', tag: 'platform',
+      permission: { name: 'platform.write' },
       errors: [403], response: { status: 200, description: 'Secret names', schema: PlatformSecretListSchema },
-      handler: async ({ principal }) => {
-        platformEngineer(principal);
+      handler: async () => {
         return { items: await secrets.list() };
       },
     }),
     defineRoute({
       method: 'PUT', url: '/api/v1/platform/secrets/:name', operationId: 'setPlatformSecret', summary: 'Set a platform secret (stored encrypted)', tag: 'platform',
+      permission: { name: 'platform.write' },
       params: z.strictObject({ name: SecretNameSchema }), body: SecretSetSchema, errors: [403], response: { status: 204, description: 'Stored' },
       handler: async ({ principal, params, body }) => {
-        platformEngineer(principal);
         await secrets.set(params.name, body.value, principal.userRef);
         return undefined;
       },
     }),
     defineRoute({
       method: 'DELETE', url: '/api/v1/platform/secrets/:name', operationId: 'deletePlatformSecret', summary: 'Delete a platform secret', tag: 'platform',
+      permission: { name: 'platform.write' },
       params: z.strictObject({ name: SecretNameSchema }), errors: [403, 404], response: { status: 204, description: 'Deleted' },
-      handler: async ({ principal, params }) => {
-        platformEngineer(principal);
+      handler: async ({ params }) => {
         await secrets.delete(params.name);
         return undefined;
       },

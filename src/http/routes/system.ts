@@ -24,11 +24,13 @@ export function systemRoutes(store: Store, metrics: Registry, docs: () => AnyRou
     }),
     defineRoute({
       method: 'GET', url: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics of this server', tag: 'system',
+      permission: { name: 'platform.read' },
       response: { status: 200, description: 'Prometheus text format', contentType: 'text/plain; version=0.0.4' },
       handler: () => metrics.metrics(),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/openapi.json', operationId: 'openapi', summary: 'This OpenAPI 3.1 document', tag: 'system',
+      permission: 'authenticated',
       response: { status: 200, description: 'OpenAPI 3.1' },
       handler: () => (openapi ??= buildOpenApi(docs(), { version })),
     }),

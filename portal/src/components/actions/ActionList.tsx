@@ -8,6 +8,8 @@ interface Props {
   /** A run is being followed: other runs wait until it ended. */
   busy: boolean;
   onRun(action: ActionView): void;
+  /** Whether the caller holds action.run here (default true); the server checks every run anyway. */
+  mayRun?: boolean | undefined;
 }
 
 /**
@@ -15,7 +17,7 @@ interface Props {
  * title, description, where it comes from and what kind it is; those that may not run there are shown
  * disabled, with where they may.
  */
-export function ActionList({ actions, environment, busy, onRun }: Props) {
+export function ActionList({ actions, environment, busy, onRun, mayRun = true }: Props) {
   if (actions.length === 0) {
     return (
       <Text size="sm" c="dimmed">
@@ -26,7 +28,7 @@ export function ActionList({ actions, environment, busy, onRun }: Props) {
   return (
     <Stack gap="xs" component="ul" p={0} m={0} style={{ listStyle: 'none' }} aria-label={`Actions in ${environment.name}`} data-testid="actions-list">
       {actions.map((a) => {
-        const reason = notAllowedReason(a);
+        const reason = notAllowedReason(a) ?? (mayRun ? null : `you may not run actions in ${environment.type} environments of this application`);
         const confirm = needsConfirmation(a, environment.type);
         const titleId = `action-${a.key.replace(/[^a-z0-9-]/g, '-')}-title`;
         return (

@@ -4,6 +4,7 @@ import type { ActionView } from '../../api/actions.ts';
 import { useActionsApi } from '../../api/actions.ts';
 import { ApiError } from '../../api/client.ts';
 import { useApi } from '../../api/session.tsx';
+import { useCan } from '../../api/permissions.ts';
 import { useAsync } from '../../api/useAsync.ts';
 import { usePoll } from '../deployments/usePoll.ts';
 import { Loading } from '../Loading.tsx';
@@ -50,6 +51,10 @@ export function ActionsSection({ namespace, name }: { namespace: string; name: s
   const runs = usePoll((signal) => api.runs(null, signal), [api], RUNS_POLL_MS, managed);
   const follower = useActionRun(api, () => runs.reload());
   const [toRun, setToRun] = useState<ActionView | null>(null);
+  // the owning team, to disable what the caller may not run (the server checks every run anyway)
+  const owner = useAsync((signal) => client.getEntity('application', namespace, name, signal).then((e) => (e.owner?.startsWith('team:') ? e.owner : null)), [client, namespace, name]);
+  const team = owner.data ?? null;
+  const can = useCan();
 
   if (golden.status === 'loading' || (golden.status === 'ok' && golden.data === null)) return null;
   if (golden.status === 'error') {
@@ -94,7 +99,7 @@ export function ActionsSection({ namespace, name }: { namespace: string; name: s
             <section aria-label={`Actions in ${env.name}`} data-environment={env.name}>
               {actions.status === 'loading' && <Loading label={`Loading the actions of ${env.name}`} />}
               {actions.status === 'error' && <ProblemAlert error={actions.error} title="The actions could not be loaded" onRetry={actions.reload} />}
-              {actions.status === 'ok' && <ActionList actions={actions.data.items} environment={env} busy={follower.busy} onRun={setToRun} />}
+              {actions.status === 'ok' && <ActionList actions={actions.data.items} environment={env} busy={follower.busy} onRun={setToRun} mayRun={can('action.run', { team, environmentType: env.type })} />}
             </section>
           </div>
         )}

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import { ApiError } from '../../api/client.ts';
 import { useDeploymentsApi, type Build, type BuildSource, type Deployment, type DeploymentEvent, type DeployOptions, type Release } from '../../api/deployments.ts';
 import { useApi } from '../../api/session.tsx';
+import { useCan } from '../../api/permissions.ts';
 import { useAsync } from '../../api/useAsync.ts';
 import { Loading } from '../Loading.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
@@ -82,6 +83,10 @@ export function DeploymentsSection({ namespace, name }: { namespace: string; nam
     [client, namespace, name],
   );
   const isManaged = managed.data === true;
+  // the owning team, to show only the buttons the caller may use (the server checks every request anyway)
+  const owner = useAsync((signal) => client.getEntity('application', namespace, name, signal).then((e) => (e.owner?.startsWith('team:') ? e.owner : null)), [client, namespace, name]);
+  const can = useCan();
+  const team = owner.data ?? null;
   const status = usePoll((signal) => api.status(signal), [api], POLL_MS, isManaged);
   const [buildsVersion, setBuildsVersion] = useState(0);
   const builds = useAsync(async (signal) => (isManaged ? api.builds(signal) : { items: [] }), [api, buildsVersion, isManaged], { keepData: true });
@@ -170,7 +175,7 @@ export function DeploymentsSection({ namespace, name }: { namespace: string; nam
     <Section
       title="Deployments"
       actions={
-        <Button variant="light" size="xs" onClick={() => setBuilding(true)} disabled={busy} data-testid="build-button">
+        <Button variant="light" size="xs" onClick={() => setBuilding(true)} disabled={busy || !can('application.write', { team })} data-testid="build-button">
           Build
         </Button>
       }
@@ -203,6 +208,7 @@ export function DeploymentsSection({ namespace, name }: { namespace: string; nam
                 }}
                 onRollback={() => setRollbackOf(e.name)}
                 onPromote={() => setPromoteFrom(e.name)}
+                allowed={{ deploy: can('deploy', { team, environmentType: e.type }), release: can('release', { team, environmentType: e.type }) }}
               />
             ))}
           </SimpleGrid>

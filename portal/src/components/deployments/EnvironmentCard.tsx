@@ -12,10 +12,13 @@ interface Props {
   onDeploy(): void;
   onRollback(): void;
   onPromote(): void;
+  /** What the caller may do here (hidden reasons are the server's: it checks every request). Default: all. */
+  allowed?: { deploy: boolean; release: boolean } | undefined;
 }
 
 /** One environment at a glance: status, URL, what is released and its processes, and what to do next. */
-export function EnvironmentCard({ env, selected, busy, canPromote, onSelect, onDeploy, onRollback, onPromote }: Props) {
+export function EnvironmentCard({ env, selected, busy, canPromote, onSelect, onDeploy, onRollback, onPromote, allowed = { deploy: true, release: true } }: Props) {
+  const notAllowed = (what: string) => `You may not ${what} in ${env.type} environments of this application`;
   const d = env.released;
   const others = env.deployments;
   const labelId = `env-card-${env.name}-title`;
@@ -139,10 +142,10 @@ export function EnvironmentCard({ env, selected, busy, canPromote, onSelect, onD
         )}
 
         <Group gap="xs" mt={4}>
-          <Button size="xs" onClick={onDeploy} disabled={busy} aria-label={`Deploy to ${env.name}`}>
+          <Button size="xs" onClick={onDeploy} disabled={busy || !allowed.deploy} title={allowed.deploy ? undefined : notAllowed('deploy')} aria-label={`Deploy to ${env.name}`}>
             Deploy
           </Button>
-          <Button size="xs" variant="default" onClick={onRollback} disabled={busy || !d} aria-label={`Roll back ${env.name}`}>
+          <Button size="xs" variant="default" onClick={onRollback} disabled={busy || !d || !allowed.release} title={allowed.release ? undefined : notAllowed('release')} aria-label={`Roll back ${env.name}`}>
             Rollback
           </Button>
           <Button size="xs" variant="default" onClick={onPromote} disabled={busy || !d || !canPromote} aria-label={`Promote ${env.name} to…`}>
