@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
+import { accessCommand } from './commands/access.ts';
 import { actionsCommand, runCommand } from './commands/actions.ts';
 import { appAddonsCommand } from './commands/addons.ts';
 import { appsCommand } from './commands/apps.ts';
@@ -13,7 +14,10 @@ import { envsCommand } from './commands/envs.ts';
 import { initCommand } from './commands/init.ts';
 import { contextCommand, loginCommand, whoamiCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
+import { metricsCommand } from './commands/metrics.ts';
 import { platformCommand } from './commands/platform.ts';
+import { policyCommand } from './commands/policy.ts';
+import { renderCommand } from './commands/render.ts';
 import { resourcesCommand } from './commands/resources.ts';
 import { runsCommand } from './commands/runs.ts';
 import { teamsCommand } from './commands/teams.ts';
@@ -54,15 +58,19 @@ program.addCommand(buildsCommand());
 program.addCommand(artifactsCommand());
 for (const cmd of deployCommands()) program.addCommand(cmd);
 program.addCommand(deploymentsCommand());
+program.addCommand(renderCommand());
 program.addCommand(configCommand());
 program.addCommand(logsCommand());
 program.addCommand(actionsCommand());
 program.addCommand(runCommand());
 program.addCommand(runsCommand());
 program.addCommand(auditCommand());
+program.addCommand(metricsCommand());
 program.addCommand(platformCommand());
+program.addCommand(policyCommand());
 program.addCommand(catalogCommand());
 program.addCommand(tokensCommand());
+program.addCommand(accessCommand());
 
 /** Groups are built on their own; give every subcommand the program's help and error settings. */
 (function inherit(cmd: Command) {

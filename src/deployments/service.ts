@@ -6,11 +6,13 @@ import type { Deployment, DeploymentDiff, DeployRequest, EnvironmentStatus, LogL
 import { SECRET_MASK } from '../contracts/golden.ts';
 import { conflict, notFound, PaveError, validationError } from '../errors.ts';
 import { resolveProfile } from '../platform/profiles.ts';
+import type { PolicyCheck, PolicyGate } from '../policies/engine.ts';
 import type { Router } from '../router/router.ts';
 import type { RouteKey } from '../router/types.ts';
 import { waitHealthy } from '../runtime/health.ts';
 import type { RunStatus, Runtime } from '../runtime/types.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { countRelease, recordDeployment } from '../metrics/instruments.ts';
 import type { Db } from '../store/db.ts';
 import { freePort } from '../store/embedded.ts';
 import type { BuildRow, Database, DeploymentProcess, DeploymentRow, EnvironmentRow } from '../store/schema.ts';
@@ -49,6 +51,8 @@ export interface DeploymentServiceOptions {
   warmSeconds: number;
   healthTimeoutSeconds: number;
   stopGraceSeconds: number;
+  /** Policies on deployment.create and release, checked before anything starts or switches. */
+  policies?: PolicyGate | undefined;
 }
 
 const snapshotContext = (id: string) => `deployment:${id}:snapshot`;
@@ -96,6 +100,14 @@ export class DeploymentService {
 
   private snapshot(d: DeploymentRow): Snapshot {
     return this.o.box.openJson<Snapshot>(d.snapshot, snapshotContext(d.id));
+  }
+
+  /** A deployment and its opened snapshot, for targets that render it again (e.g. `pave render --deployment`, a rollback on Kubernetes). Reads only. */
+  async snapshotOf(ref: string, envName: string, selector: string | number): Promise<{ deployment: DeploymentRow; snapshot: Snapshot }> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    const deployment = await this.deployment(env.id, selector);
+    return { deployment, snapshot: this.snapshot(deployment) };
   }
 
   // ---- deploy ----------------------------------------------------------------------------------
@@ -156,13 +168,19 @@ export class DeploymentService {
     const artifact = await this.o.builder.artifact(build.artifact_digest!);
     if (!artifact) throw conflict(`the artifact ${build.artifact_digest} of build ${build.number} is no longer on this machine; build again`);
     if (!Object.keys(build.processes).length) throw conflict(`build ${build.number} has no process types`);
+    const profile = await resolveProfile(this.db, app.team ?? '*');
+    const fresh = await this.db.selectFrom('environments').select('replicas').where('id', '=', env.id).executeTakeFirst();
+    const replicas = Math.max(1, fresh?.replicas ?? profile.environments[env.type]?.replicas ?? 1);
+    // policies, before resources are provisioned or anything starts: the deployment, and its release when asked for
+    if (this.o.policies) {
+      const checks: PolicyCheck[] = [this.policyCheck(app, env, by, 'deployment.create', { deployment: { build: build.number, replicas, release: Boolean(req.release), promotedFrom: opts.promotedFrom ?? '' } })];
+      if (req.release) checks.push(this.policyCheck(app, env, by, 'release', { release: { kind: opts.promotedFrom ? 'promote' : 'release', deployment: 0, build: build.number } }));
+      await this.o.policies.enforce(checks);
+    }
 
     await this.ensureResources(app, env, emit);
     const { layers, secretNames, configVersion } = await this.layers(app, env, true);
     const variables = Object.assign({}, ...layers.map((l) => l.variables)) as Record<string, string>;
-    const profile = await resolveProfile(this.db, app.team ?? '*');
-    const fresh = await this.db.selectFrom('environments').select('replicas').where('id', '=', env.id).executeTakeFirst();
-    const replicas = Math.max(1, fresh?.replicas ?? profile.environments[env.type]?.replicas ?? 1);
     const processes: DeploymentProcess[] = [];
     for (const [type, command] of Object.entries(build.processes).sort(([a], [b]) => (a === 'web' ? -1 : b === 'web' ? 1 : a.localeCompare(b)))) {
       for (let i = 0; i < (type === 'web' ? replicas : 1); i++) processes.push({ type, replica: i, command, port: type === 'web' ? await freePort() : null });
@@ -190,12 +208,14 @@ export class DeploymentService {
     if (health.ok) {
       done = await this.db.updateTable('deployments').set({ status: 'healthy', finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       emit({ step: 'healthy', message: `deployment ${row.number} is healthy (${Date.now() - started} ms)` });
+      recordDeployment('healthy');
       this.track(this.settle(app, env));
     } else {
       const lastLogs = (await this.o.runtime.logs(id, { tail: 30 }).catch(() => [])).map((l) => `${l.type}.${l.replica} ${l.stream === 'system' ? '[pave] ' : ''}${l.line}`);
       await this.o.runtime.stop(id, 0).catch(() => undefined);
       done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: health.reason, last_logs: JSON.stringify(lastLogs), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       emit({ step: 'failed', message: `deployment ${row.number} failed: ${health.reason}` });
+      recordDeployment('failed');
       this.o.log.warn({ deployment: id, reason: health.reason }, 'deployment failed');
     }
     if (health.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
@@ -314,9 +334,17 @@ export class DeploymentService {
     return this.deploy(ref, to, { build: d.build_id, release: opts.release, ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}) }, by, emit, { promotedFrom: `${from}/${d.number}` });
   }
 
+  private policyCheck(app: ManagedApplication, env: EnvironmentRow, by: string, event: PolicyCheck['event'], details: Record<string, unknown>): PolicyCheck {
+    return { event, application: { ref: app.ref, name: app.name, namespace: app.namespace, template: app.template.metadata.name, templateVersion: app.template.metadata.version }, environment: { name: env.name, type: env.type }, details, by };
+  }
+
   private async releaseRow(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote', emit: Emit): Promise<Release> {
     if (d.status !== 'healthy') throw conflict(`deployment ${d.number} is ${d.status}${d.error ? ` (${d.error})` : ''}; only a healthy deployment can be released`);
-    return this.locks.run(env.id, async () => {
+    if (this.o.policies) {
+      const build = await this.db.selectFrom('builds').select('number').where('id', '=', d.build_id).executeTakeFirst();
+      await this.o.policies.enforce(this.policyCheck(app, env, by, 'release', { release: { kind, deployment: d.number, build: build?.number ?? 0 } }));
+    }
+    return countRelease(kind, this.locks.run(env.id, async () => {
       const started = Date.now();
       const fresh = (await this.db.selectFrom('environments').selectAll().where('id', '=', env.id).executeTakeFirst()) ?? env;
       const previous = fresh.released_deployment_id;
@@ -348,7 +376,7 @@ export class DeploymentService {
       const released = (await this.deploymentById(row.id))!;
       const urls = this.urls(app, env.name);
       return { environment: env.name, deployment: await this.view(app, { ...env, released_deployment_id: row.id }, released), previous, kind, warm, durationMs: duration, url: urls.url ?? '' };
-    });
+    }));
   }
 
   /** Starts a stopped deployment again from its build and snapshot (never rebuilt); ports are reused when free. */
@@ -619,6 +647,7 @@ export class DeploymentService {
       if (r.status === 'starting') {
         await this.o.runtime.stop(r.id, 0).catch(() => undefined);
         await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: 'the server stopped while this deployment was starting; deploy again', finished_at: new Date() }).where('id', '=', r.id).execute();
+        recordDeployment('failed');
         out.failed++;
         continue;
       }
