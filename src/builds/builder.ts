@@ -132,7 +132,8 @@ export class Builder {
       }
     };
     const system = (line: string) => emit('system', line);
-    const ctx: FetchContext = { system, output: emit, signal };
+    let commit: { sha: string; time: string } | null = null;
+    const ctx: FetchContext = { system, output: emit, signal, commit: (c) => void (commit = c) };
     let sourceDigest: string | null = null;
     let container: string | null = null;
     try {
@@ -152,7 +153,7 @@ export class Builder {
       if (earlier) {
         system(`reusing artifact ${earlier.digest} built from the same source`);
         this.#log?.info({ artifact: earlier.digest, sourceDigest }, 'build reused an artifact');
-        return { ok: true, artifact: earlier, sourceDigest, reused: true, durationMs: elapsed() };
+        return { ok: true, artifact: earlier, sourceDigest, reused: true, durationMs: elapsed(), commit };
       }
 
       const plan = await detect(root, recipe, { prebuilt: false });
@@ -169,7 +170,7 @@ export class Builder {
       await this.#writeIndex(key, artifact.digest);
       system(`artifact ${artifact.digest} ready (${formatSize(artifact.sizeBytes)}) after ${seconds(elapsed())}`);
       this.#log?.info({ artifact: artifact.digest, sourceDigest, durationMs: elapsed() }, 'build succeeded');
-      return { ok: true, artifact, sourceDigest, reused: false, durationMs: elapsed() };
+      return { ok: true, artifact, sourceDigest, reused: false, durationMs: elapsed(), commit };
     } catch (e) {
       const error = signal?.aborted ? 'build cancelled' : e instanceof BuildError ? e.message : `build failed: ${(e as Error).message}`;
       system(error);

@@ -18,6 +18,8 @@ export interface FetchContext {
   /** Output of a tool (git), as log lines. */
   output: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal | undefined;
+  /** Told the commit a git source checked out, and when it was committed (ISO 8601). */
+  commit?: ((c: { sha: string; time: string }) => void) | undefined;
 }
 
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules']);
@@ -190,8 +192,15 @@ async function fetchGit(url: string, ref: string, dest: string, ctx: FetchContex
     throw new BuildError(`git ref ${ref} was not found in ${shown}`);
   }
   let sha = '';
-  await run('git', ['rev-parse', 'HEAD'], { cwd: dest, env: toolEnv(), onLine: (s, l) => (s === 'stdout' ? (sha = l.trim()) : undefined) });
+  let committed = '';
+  await run('git', ['show', '-s', '--format=%H %cI', 'HEAD'], {
+    cwd: dest, env: toolEnv(),
+    onLine: (s, l) => {
+      if (s === 'stdout' && l.trim()) [sha = '', committed = ''] = l.trim().split(' ');
+    },
+  });
   if (sha) ctx.system(`checked out ${sha}`);
+  if (sha && committed && !Number.isNaN(Date.parse(committed))) ctx.commit?.({ sha, time: committed });
   await fs.rm(path.join(dest, '.git'), { recursive: true, force: true });
 }
 

@@ -33,7 +33,11 @@ export interface Artifact {
 }
 
 export type BuildResult =
-  | { ok: true; artifact: Artifact; sourceDigest: string; /** true when an earlier build of the same source and recipe was reused */ reused: boolean; durationMs: number }
+  | {
+      ok: true; artifact: Artifact; sourceDigest: string; /** true when an earlier build of the same source and recipe was reused */ reused: boolean; durationMs: number;
+      /** The commit a git source checked out and its commit time (ISO 8601); null for folders and archives. */
+      commit?: { sha: string; time: string } | null;
+    }
   | { ok: false; error: string; sourceDigest: string | null; durationMs: number };
 
 export interface BuildLogLine {

@@ -71,7 +71,7 @@ export class BuildService {
       const row = res.ok
         ? await this.db.updateTable('builds').set({
             status: 'succeeded', source_digest: res.sourceDigest, artifact_kind: 'local', artifact_digest: res.artifact.digest, processes: JSON.stringify(res.artifact.processes),
-            release_command: res.artifact.release, detected: res.artifact.detected, reused: res.reused, finished_at: new Date(),
+            release_command: res.artifact.release, detected: res.artifact.detected, reused: res.reused, finished_at: new Date(), commit_time: res.commit?.time ?? null,
           }).where('id', '=', build.id).returningAll().executeTakeFirstOrThrow()
         : await this.db.updateTable('builds').set({ status: 'failed', source_digest: res.sourceDigest, error: res.error, finished_at: new Date() }).where('id', '=', build.id).returningAll().executeTakeFirstOrThrow();
       this.live.delete(build.id);

@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { registerPlatformMetrics } from '../metrics/instruments.ts';
 
-/** Prometheus metrics of this server: process metrics and HTTP requests by route and status. */
+/**
+ * Prometheus metrics of this server: process metrics, HTTP requests by route and status, and the
+ * platform's own work (provisioning, deployments, releases, action runs: src/metrics/instruments.ts).
+ */
 export function installMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pave_' });
+  registerPlatformMetrics(registry);
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'pave_http_requests_total', help: 'HTTP requests by method, route and status', labelNames, registers: [registry] });
   const duration = new Histogram({

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { conflict } from '../errors.ts';
+import { recordProvision } from '../metrics/instruments.ts';
 import type { ResourceRow } from '../store/schema.ts';
+import type { PolicyCheck, PolicyGate } from '../policies/engine.ts';
 import type { DriftReport, DriverLog, OperationResult, ResourceIdentity } from './drivers/driver.ts';
 import { DriverError } from './drivers/driver.ts';
 import { GraphError, topologicalOrder } from './graph.ts';
@@ -25,6 +27,8 @@ export interface EngineOptions {
   log: Logger;
   /** Longest a single driver call may take. */
   driverTimeoutMs?: number;
+  /** Policies on resource.provision, checked for every declared resource before an apply changes anything. */
+  policies?: PolicyGate | undefined;
 }
 
 const errorText = (err: unknown) => (err instanceof DriverError || err instanceof ResolveError || err instanceof GraphError ? err.message : err instanceof Error ? `unexpected error: ${err.message}` : String(err));
@@ -110,6 +114,8 @@ export class ResourceEngine {
       if (item.action !== 'noop') changing.add(r.name);
       plan.items.push(item);
     }
+    const denied = this.o.policies ? await this.o.policies.denial(await this.provisionChecks(env, desired)) : null;
+    if (denied) plan.errors.push(denied);
     const wanted = new Set(desired.map((r) => r.name));
     for (const row of deletionOrder([...rows.values()].filter((r) => !wanted.has(r.name)))) {
       plan.items.push({ resource: row.name, type: row.type, class: row.class, action: 'delete', definition: row.definition, definitionVersion: row.definition_version, driver: row.driver, changes: [], reason: 'no longer declared', error: null });
@@ -131,8 +137,25 @@ export class ResourceEngine {
     });
   }
 
-  /** Provisions, updates and deletes until the environment's resources match `desired`. */
-  apply(env: EnvironmentContext, desired: DesiredResource[], onEvent: (e: ResourceEvent) => void = () => undefined, opts: { refresh?: boolean } = {}): Promise<ApplyResult> {
+  /** The resource.provision checks of an apply: every declared resource, new or not, in dependency order. */
+  private async provisionChecks(env: EnvironmentContext, desired: DesiredResource[]): Promise<PolicyCheck[]> {
+    let ordered: DesiredResource[];
+    try {
+      ordered = topologicalOrder(desired);
+    } catch {
+      ordered = desired;
+    }
+    const existing = new Set((await this.o.repo.rows(env.environmentId)).map((r) => r.name));
+    const application = { ref: `application:${env.namespace}/${env.application}`, name: env.application, namespace: env.namespace };
+    return ordered.map((r) => ({
+      event: 'resource.provision' as const, application, environment: { name: env.environment, type: env.environmentType }, subject: r.name,
+      details: { resource: { name: r.name, type: r.type, class: r.class, id: r.id, origin: r.origin, params: r.params, exists: existing.has(r.name) } },
+    }));
+  }
+
+  /** Provisions, updates and deletes until the environment's resources match `desired`; a policy that denies one of them refuses the whole apply (403), before anything changes. */
+  async apply(env: EnvironmentContext, desired: DesiredResource[], onEvent: (e: ResourceEvent) => void = () => undefined, opts: { refresh?: boolean } = {}): Promise<ApplyResult> {
+    if (this.o.policies) await this.o.policies.enforce(await this.provisionChecks(env, desired));
     return this.exclusive(env, async () => {
       const result: ApplyResult = { ok: true, events: [], failed: [] };
       const emit = (e: ResourceEvent) => {
@@ -197,7 +220,12 @@ export class ResourceEngine {
             params: r.params, dependsOn: r.dependsOn, definition: m.definition.name, definitionVersion: m.definition.version, driver: m.driver.id,
           });
           emit({ resource: r.name, type: r.type, phase: 'provisioning', detail: `${m.driver.id} via ${m.definition.name} ${m.definition.version}` });
-          const res = await m.driver.provision({ resource: identity(env, r), params, inputs, state: previous, dataDir: this.o.dataDir, log: this.driverLog(r.name), signal: this.signal() });
+          const t0 = performance.now();
+          const res = await m.driver.provision({ resource: identity(env, r), params, inputs, state: previous, dataDir: this.o.dataDir, log: this.driverLog(r.name), signal: this.signal() }).catch((err: unknown) => {
+            recordProvision(r.type, 'failed', (performance.now() - t0) / 1000);
+            throw err;
+          });
+          recordProvision(r.type, 'succeeded', (performance.now() - t0) / 1000);
           await this.o.repo.succeeded(started_, res, digest);
           outputs.set(r.name, res.outputs);
           emit({ resource: r.name, type: r.type, phase: 'ready', ms: Date.now() - started });
