@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { CatalogService } from '../catalog/service.ts';
-import { refOf } from '../catalog/model.ts';
+import { parseRef, refOf } from '../catalog/model.ts';
 import { getEntity } from '../catalog/repository.ts';
 import type { Entity } from '../contracts/catalog.ts';
 import type { FieldError } from '../contracts/common.ts';
@@ -10,6 +10,7 @@ import { validateInputs } from '../platform/inputs.ts';
 import { expandInputs, PlaceholderError } from '../platform/placeholders.ts';
 import type { AddOn, Template } from '../platform/schema.ts';
 import { getVersion, resolveVersion } from '../platform/store.ts';
+import type { PolicyCheck, PolicyGate } from '../policies/engine.ts';
 import type { ResourceEngine } from '../resources/engine.ts';
 import { GraphError, topologicalOrder } from '../resources/graph.ts';
 import type { ApplyResult, EnvironmentContext, Plan, ResourceEvent } from '../resources/types.ts';
@@ -99,10 +100,12 @@ export class ApplicationService {
   private readonly catalog: CatalogService;
   private readonly engine: ResourceEngine;
   private readonly deletingHooks: EnvironmentDeletingHook[] = [];
-  constructor(db: Db, catalog: CatalogService, engine: ResourceEngine) {
+  private readonly policies: PolicyGate | undefined;
+  constructor(db: Db, catalog: CatalogService, engine: ResourceEngine, policies?: PolicyGate) {
     this.db = db;
     this.catalog = catalog;
     this.engine = engine;
+    this.policies = policies;
   }
 
   onEnvironmentDeleting(hook: EnvironmentDeletingHook): void {
@@ -154,6 +157,18 @@ export class ApplicationService {
     }
     const environments = input.environments ?? [{ name: 'development', type: 'development' }];
     const ref = refOf('application', input.namespace, input.name);
+    // policies: the creation, and each add-on it starts with, in each of its environments; before anything is written
+    if (this.policies) {
+      const owner = parseRef(input.owner, { kind: 'group', namespace: input.namespace });
+      const application = { ref, name: input.name, namespace: input.namespace, owner: owner ? refOf(owner.kind, owner.namespace, owner.name) : null, template: input.template, templateVersion: t.version, inputs };
+      const addonFacts = addons.map((a) => ({ name: a.object.metadata.name, instance: a.name, version: a.version, inputs: a.inputs }));
+      const checks: PolicyCheck[] = [];
+      for (const env of environments.length ? environments : [null]) {
+        checks.push({ event: 'application.create', application, environment: env, details: { environments, addons: addonFacts } });
+        for (const addon of addonFacts) checks.push({ event: 'addon.attach', application, environment: env, details: { addon }, subject: addon.instance });
+      }
+      await this.policies.enforce(checks);
+    }
     await this.db.transaction().execute(async (tx) => {
       const catalogFields = Object.fromEntries(Object.entries(input).filter(([k]) => !GOLDEN_FIELDS.has(k)));
       await this.catalog.createIn(tx, 'application', {
@@ -334,6 +349,11 @@ export class ApplicationService {
     } catch (err) {
       if (err instanceof DesiredGraphError) throw conflict(err.message);
       throw err;
+    }
+    if (this.policies) {
+      const application = { ref, name: r.entity.name, namespace: r.entity.namespace, owner: r.entity.owner_ref, template: r.app.template, templateVersion: r.app.template_version, inputs: r.app.inputs };
+      const addon = { name: a.object.metadata.name, instance: a.name, version: a.version, inputs: a.inputs };
+      await this.policies.enforce((r.environments.length ? r.environments : [null]).map((e) => ({ event: 'addon.attach' as const, application, environment: e && { name: e.name, type: e.type }, details: { addon }, subject: a.name })));
     }
     await this.db.insertInto('application_addons').values({ entity_id: r.entity.id, name: a.name, addon: a.object.metadata.name, version: a.version, inputs: JSON.stringify(a.inputs) }).execute();
     return this.goldenPath(ref);

@@ -62,6 +62,14 @@ async function main() {
   services = createServices({
     store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM),
     deployments: { keepWarm: config.keepWarm, warmSeconds: config.warmSeconds, healthTimeout: config.healthTimeout, stopGrace: config.stopGrace },
+    auth: {
+      publicUrl: config.publicUrl,
+      oidc: config.oidcIssuer
+        ? { issuer: config.oidcIssuer, clientId: config.oidcClientId!, clientSecret: config.oidcClientSecret, scopes: config.oidcScopes, groupsClaim: config.oidcGroupsClaim, teamMapping: config.oidcTeamMapping, displayName: config.oidcName }
+        : undefined,
+      session: { ttlSeconds: config.sessionTtl },
+      login: { maxPerUser: config.loginMaxFailures, maxPerIp: config.loginMaxFailuresPerIp, windowSeconds: config.loginWindow },
+    },
   });
   ({ app } = await buildApp({ store, log, services, version: VERSION, bodyLimit: config.bodyLimit, importBodyLimit: config.importBodyLimit }));
 
@@ -84,6 +92,7 @@ async function main() {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  services.auth.listening(url);
   // The banner is for the person who ran `npm start`; it goes to stdout, not the JSON log.
   const lines = [``, `  Pave ${VERSION} is running`, `  Portal:  ${url}/`, `  API:     ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`, `  Router:  http://<app>-<env>.localhost:${routerPort} (or http://localhost:${routerPort}/<app>-<env>/)`, `  Store:   ${store.mode === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`];
   if (boot && !boot.preset) {

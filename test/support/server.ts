@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parsePlatformSource } from '../../src/platform/sync.ts';
 import { builtinDrivers } from '../../src/resources/drivers/index.ts';
 import { SecretBox } from '../../src/secrets/secret-box.ts';
+import type { AuthSettings } from '../../src/access/auth.ts';
 import { createServices, LOCAL_SERVICE_SECRETS, SAMPLE_PLATFORM, type DeploymentSettings } from '../../src/services.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { createTestDatabase } from './postgres.ts';
@@ -42,6 +43,8 @@ export interface TestServerOptions {
   deployments?: Partial<DeploymentSettings>;
   /** Data directory to use (default: a fresh temporary one, removed at close). */
   dataDir?: string;
+  /** Identity settings: an OIDC provider (see test/support/oidc.ts), session lifetime, login limits, public URL. */
+  auth?: AuthSettings;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -55,6 +58,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     store, log, dataDir, box: new SecretBox(randomBytes(32)), drivers: builtinDrivers(),
     platformSource: parsePlatformSource(opts.platform ?? SAMPLE_PLATFORM),
     deployments: { healthTimeout: 15, stopGrace: 2, ...opts.deployments },
+    ...(opts.auth ? { auth: opts.auth } : {}),
   });
   const routerPort = await services.router.listen(0);
   if (opts.platform !== null) {
@@ -66,6 +70,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   await pave.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = pave.app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  services.auth.listening(url);
   return {
     ...pave,
     url,
