@@ -16,7 +16,7 @@ import { checkFields, defaultValues, problemFieldErrors, toInputs } from '../../
 import type { ActionRun } from '../../src/contracts/actions.ts';
 import type { EnvironmentStatus } from '../../src/contracts/deployments.ts';
 import { envBase, HELLO, json } from '../deployments/helpers.ts';
-import { CHROMIUM, launchBrowser, PORTAL_INDEX, until } from '../support/browser.ts';
+import { CHROMIUM, signedInPortal, PORTAL_INDEX, until } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 describe('action forms (no browser)', () => {
@@ -125,18 +125,7 @@ describe('web portal: golden actions', { timeout: 90_000 }, () => {
     await json(await server.api(`/api/v1/applications/${app}/builds`, { method: 'POST', json: { path: HELLO } }), 201);
     await Promise.all(['development', 'production'].map(async (env) => json(await server.api(`${envBase(app, env)}/deployments`, { method: 'POST', json: { release: true } }), 201)));
 
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
-    context.setDefaultTimeout(TIMEOUT);
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()} (${msg.location().url})`);
-    });
-    await page.goto('/sign-in');
-    await page.getByLabel('API token').fill(server.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/catalog');
+    ({ browser, page } = await signedInPortal(server, { timeout: TIMEOUT, errors: pageErrors }));
     await page.goto(`/applications/default/${app}`);
     await page.getByRole('heading', { level: 1, name: app }).waitFor();
     await page.getByRole('region', { name: 'Actions', exact: true }).waitFor();

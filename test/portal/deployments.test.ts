@@ -12,7 +12,7 @@ import { type Browser, type Page } from 'playwright-core';
 import type { Deployment, EnvironmentStatus } from '../../src/contracts/deployments.ts';
 import { HELLO, json, viaRouter } from '../deployments/helpers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { CHROMIUM, launchBrowser, PORTAL_INDEX, until } from '../support/browser.ts';
+import { CHROMIUM, signedInPortal, PORTAL_INDEX, until } from '../support/browser.ts';
 
 const TIMEOUT = 10_000;
 /** Builds and deployments start real processes; give them more room than a page load. */
@@ -67,19 +67,7 @@ describe('web portal: deployments', { timeout: 90_000 }, () => {
     await json(await server.api('/api/v1/teams', { method: 'POST', json: { name: team, title: 'Web', members: ['admin'] } }), 201);
     await json(await server.api('/api/v1/applications', { method: 'POST', json: { name: app, owner: team, template: 'node-service' } }), 201);
 
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: server.url });
-    context.setDefaultTimeout(TIMEOUT);
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()} (${msg.location().url})`);
-    });
-
-    await page.goto('/sign-in');
-    await page.getByLabel('API token').fill(server.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/catalog');
+    ({ browser, page } = await signedInPortal(server, { timeout: TIMEOUT, errors: pageErrors }));
     await page.goto(`/applications/default/${app}`);
     await page.getByRole('heading', { level: 1, name: app }).waitFor();
     await page.getByRole('region', { name: 'Deployments' }).waitFor();

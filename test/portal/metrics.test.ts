@@ -12,7 +12,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { bucketStart } from '../../src/metrics/delivery.ts';
 import { seedDeliveryHistory, type Seeded } from '../metrics/seed.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { CHROMIUM, launchBrowser, PORTAL_INDEX, until } from '../support/browser.ts';
+import { CHROMIUM, signedInPortal, PORTAL_INDEX, until } from '../support/browser.ts';
 
 const TIMEOUT = 10_000;
 const H = 3600;
@@ -47,18 +47,7 @@ describe('web portal: delivery metrics', { timeout: 90_000 }, () => {
     // a Monday 60 to 66 days back: the seed's day -3 to day 24 lie within the last 90 days
     seeded = await seedDeliveryHistory(server, { base: bucketStart(new Date(Date.now() - 60 * DAY * 1000), 'week'), apps: ['shop'] });
 
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, baseURL: server.url });
-    context.setDefaultTimeout(TIMEOUT);
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()} (${msg.location().url})`);
-    });
-    await page.goto('/sign-in');
-    await page.getByLabel('API token').fill(server.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/catalog');
+    ({ browser, page } = await signedInPortal(server, { timeout: TIMEOUT, errors: pageErrors, height: 1000 }));
     await page.goto('/applications/default/shop');
     await page.getByRole('heading', { level: 1, name: 'shop' }).waitFor();
     await section().waitFor();
