@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { toTsQuery } from '../src/catalog/search.ts';
+import { pageStatement } from '../src/catalog/repository.ts';
 import { Rng, SearchOracle, searchQueries, type Dataset, type ImportBatch, type SearchCategory } from './generate.ts';
 import type { ServerHandle } from './server.ts';
 import { latencyStats, type LatencyStats } from './stats.ts';
@@ -325,9 +325,6 @@ export async function listThroughput(h: ServerHandle, ds: Dataset, connections: 
 
 // ---- database view ---------------------------------------------------------------------------------
 
-const SELECT = `SELECT id, ref, kind, namespace, name, title, description, type, lifecycle, owner_ref, system_ref, tags, labels,
-  annotations, links, spec, source, content_hash, version, created_at, updated_at FROM entities`;
-
 export interface TableStats {
   entities: number;
   relations: number;
@@ -375,6 +372,8 @@ export interface ExplainCase {
   label: string;
   sql: string;
   params: unknown[];
+  /** The server runs it as a named prepared statement: EXPLAIN its generic plan, which PostgreSQL settles on after five runs. */
+  generic?: boolean;
 }
 
 export interface ExplainResult {
@@ -385,14 +384,17 @@ export interface ExplainResult {
   plan: string[];
 }
 
-/** The list and search statements the server sends (same shape as the Kysely query in listEntities). */
+/** The list and search statements the server sends (pageStatement, as listEntitiesJson runs them). */
 export function explainCases(ds: Dataset, search: SearchReport): ExplainCase[] {
   const biggest = [...ds.appsByOwner.entries()].sort((a, b) => b[1] - a[1])[0]!;
+  const page = (q: Parameters<typeof pageStatement>[0]) => pageStatement(q)!;
+  const list = page({ kind: 'application', owner: biggest[0], limit: 50 });
   const cases: ExplainCase[] = [
-    { label: `list: owner with the most applications (${biggest[0]}, ${biggest[1]} apps), first page`, sql: `${SELECT} WHERE kind IN ($1) AND owner_ref = $2 ORDER BY ref LIMIT $3`, params: ['application', biggest[0], 51] },
+    { label: `list: owner with the most applications (${biggest[0]}, ${biggest[1]} apps), first page`, sql: list.text, params: list.values, generic: list.name !== undefined },
   ];
   for (const s of search.slowestByCategory) {
-    cases.push({ label: `search (${s.category}) "${s.q}": ${s.matches} matches, ${s.ms} ms over HTTP`, sql: `${SELECT} WHERE search @@ to_tsquery('simple', $1) ORDER BY ref LIMIT $2`, params: [toTsQuery(s.q), 51] });
+    const st = page({ q: s.q, limit: 50 });
+    cases.push({ label: `search (${s.category}) "${s.q}": ${s.matches} matches, ${s.ms} ms over HTTP`, sql: st.text, params: st.values, generic: st.name !== undefined });
   }
   return cases;
 }
@@ -410,10 +412,20 @@ export async function explain(h: ServerHandle, cases: ExplainCase[]): Promise<Ex
   return withDb(h, async (c) => {
     const out: ExplainResult[] = [];
     for (const ec of cases) {
-      const r = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${ec.sql}`, ec.params);
+      let r: pg.QueryResult<{ 'QUERY PLAN': string }>;
+      if (ec.generic) {
+        await c.query(`PREPARE bench_explain AS ${ec.sql}`);
+        await c.query('SET plan_cache_mode = force_generic_plan');
+        const args = ec.params.map((p) => c.escapeLiteral(String(p))).join(', ');
+        r = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_explain(${args})`);
+        await c.query('RESET plan_cache_mode');
+        await c.query('DEALLOCATE bench_explain');
+      } else {
+        r = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${ec.sql}`, ec.params);
+      }
       const plan = r.rows.map((x) => x['QUERY PLAN']);
       const exec = /Execution Time: ([\d.]+) ms/.exec(plan.join('\n'));
-      out.push({ label: ec.label, sql: ec.sql.replace(/\s+/g, ' '), params: ec.params, executionMs: exec ? Number(exec[1]) : -1, plan });
+      out.push({ label: `${ec.label}${ec.generic ? ' (generic plan)' : ''}`, sql: ec.sql.replace(/\s+/g, ' '), params: ec.params, executionMs: exec ? Number(exec[1]) : -1, plan });
     }
     return out;
   });

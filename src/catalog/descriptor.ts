@@ -188,6 +188,22 @@ function supportedKinds(): string {
   return Object.values(TO_BACKSTAGE_KIND).join(', ');
 }
 
+/** Whether a string (value or key) in `value` holds a NUL character (nulAt finds where; this allocates nothing). */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.indexOf('\u0000') !== -1;
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNul(value[i])) return true;
+    return false;
+  }
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k.indexOf('\u0000') !== -1 || hasNul((value as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 /** Path of the first string (value or key) holding a NUL character, which PostgreSQL cannot store. */
 function nulAt(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
@@ -200,12 +216,26 @@ function nulAt(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
   return undefined;
 }
 
+/** A deep copy of parsed YAML or JSON (plain objects, arrays, scalars): structuredClone's result, with less garbage. */
+function cloneData(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneData);
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const v = cloneData((value as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
+}
+
 /** Validates one Backstage descriptor and normalises it; throws DescriptorError naming the offending field. */
 export function draftFromDescriptor(doc: unknown): EntityDraft {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new DescriptorError('document must be a mapping with apiVersion, kind, metadata and spec', null);
   }
-  const nul = nulAt(doc, []);
+  const nul = hasNul(doc) ? nulAt(doc, []) : undefined;
   if (nul) {
     const path = formatPath(nul);
     throw new DescriptorError(`${path} must not contain NUL characters (\\u0000)`, path);
@@ -220,7 +250,7 @@ export function draftFromDescriptor(doc: unknown): EntityDraft {
   const rawSpec = envelope['spec'] ?? (kind === 'user' || kind === 'team' ? {} : undefined);
   const parsedSpec: Record<string, unknown> = check(SPEC_SCHEMAS[kind], rawSpec, ['spec']);
   // The spec as written, plus only the defaults the schema filled in (e.g. a Group's children: []).
-  const spec: Record<string, unknown> = structuredClone(rawSpec as Record<string, unknown>);
+  const spec = cloneData(rawSpec) as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsedSpec)) if (!(key in spec)) spec[key] = value;
 
   const namespace = metadata.namespace;

@@ -109,6 +109,11 @@ export class CatalogService {
     return { items: page.items.map((r) => repo.entityView(r)), nextCursor: page.nextCursor };
   }
 
+  /** The same page as list, as the response body's JSON (written by the database; see listEntitiesJson). */
+  listJson(q: Partial<EntityListQuery> & { limit: number }): Promise<Buffer> {
+    return repo.listEntitiesJson(this.db, q);
+  }
+
   async get(ref: string): Promise<Entity> {
     const [row, relations] = await Promise.all([repo.getEntity(this.db, ref), repo.relationsOf(this.db, ref)]);
     return repo.entityView(row, relations);

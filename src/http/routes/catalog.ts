@@ -39,7 +39,7 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
  * A page of entities whose JSON the database built (CatalogService.listJson), sent as it is: the same
  * body and content type as returning the page object, without parsing and serialising every entity.
  */
-async function pageJson(reply: FastifyReply, body: Promise<string>): Promise<Page<Entity>> {
+async function pageJson(reply: FastifyReply, body: Promise<Buffer>): Promise<Page<Entity>> {
   reply.type('application/json; charset=utf-8');
   return (await body) as unknown as Page<Entity>;
 }
