@@ -3,8 +3,8 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import * as m0001 from './migrations/0001_catalog.ts';
 import * as m0002 from './migrations/0002_platform_resources.ts';
 import * as m0003 from './migrations/0003_deployments.ts';
-import * as m0005 from './migrations/0005_actions_audit.ts';
 import * as m0004 from './migrations/0004_catalog_perf.ts';
+import * as m0005 from './migrations/0005_actions_audit.ts';
 import * as m0007 from './migrations/0007_identity.ts';
 import * as m0008 from './migrations/0008_rbac.ts';
 import * as m0009 from './migrations/0009_metrics.ts';
@@ -18,8 +18,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_catalog': m0001,
   '0002_platform_resources': m0002,
   '0003_deployments': m0003,
-  '0005_actions_audit': m0005,
   '0004_catalog_perf': m0004,
+  '0005_actions_audit': m0005,
   '0007_identity': m0007,
   '0008_rbac': m0008,
   '0009_metrics': m0009,
