@@ -2,7 +2,7 @@ import type { ImportError, ImportResult } from '../contracts/catalog.ts';
 import type { Db } from '../store/db.ts';
 import { parseCatalogFile } from './descriptor.ts';
 import { refOf } from './model.ts';
-import { EntityWriter, noteBulkWrite, unresolvedAmong } from './repository.ts';
+import { bulkWriteStarted, EntityWriter, unresolvedAmong } from './repository.ts';
 
 const REPORT_MAX = 1000;
 
@@ -23,6 +23,8 @@ export async function importFiles(db: Db, files: { location: string; content: st
   let declared: { source: string; type: string; target: string }[] = [];
   let skipped = 0;
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: 0, changed: [], errors, unresolved: [], unresolvedCount: 0, dryRun };
+  const ended = bulkWriteStarted(db);
+  let committed = 0;
   try {
     await db.transaction().execute(async (tx) => {
       const writer = new EntityWriter(tx, REPORT_MAX);
@@ -57,11 +59,13 @@ export async function importFiles(db: Db, files: { location: string; content: st
       result.unresolvedCount = unresolved.count;
       if (dryRun) throw new DryRun();
     });
+    committed = result.created + result.updated;
   } catch (err) {
     if (!(err instanceof DryRun)) throw err;
+  } finally {
+    ended(committed);
   }
   result.failed = errors.length;
   result.skipped = skipped;
-  if (!dryRun) noteBulkWrite(db, result.created + result.updated);
   return result;
 }

@@ -496,42 +496,55 @@ export async function unresolvedAmong(db: Tx, declared: { source: string; type: 
 interface AnalyzeState {
   /** Entity rows written since the last ANALYZE began. */
   written: number;
+  /** Bulk writes in progress. */
+  active: number;
   running: Promise<void> | undefined;
   timer: NodeJS.Timeout | undefined;
 }
 const analyzeState = new WeakMap<Db, AnalyzeState>();
 
-/** How long after the last bulk write a due ANALYZE waits, so that a series of imports gets one at its end. */
-const ANALYZE_QUIET_MS = 1000;
+/** How long no bulk write must have been in progress before a due ANALYZE runs: a series of imports gets one at its end. */
+const ANALYZE_QUIET_MS = 200;
 
 /**
- * After a bulk write: keep the planner's statistics of the catalog's tables fresh (autovacuum, which
- * would, may be off), so that it knows their size and the search terms' frequencies. ANALYZE runs in the
- * background, one at a time, and never fails a write: at once when the entities were never analyzed or
- * have more than doubled since, otherwise once writes have paused for a second, if more than a tenth
- * of them changed (autovacuum's rule). ANALYZE reads up to 30,000 rows, ~0.5 s at 100,000 entities, so
- * a series of import requests gets a few, not one per request.
+ * Call when a bulk write (an import) begins; call the function it returns when it ended, with the rows
+ * it wrote. Keeps the planner's statistics of the catalog's tables fresh (autovacuum, which would, may be
+ * off), so that it knows their size and the search terms' frequencies: ANALYZE runs in the background,
+ * one at a time, and never fails a write. It runs at once when the entities were never analyzed or have
+ * more than doubled since; otherwise once no bulk write has been in progress for a moment, if more than
+ * a tenth of them changed (autovacuum's rule). ANALYZE reads up to 30,000 rows, ~0.5 s at 100,000
+ * entities, so a series of import requests gets a few, not one per request.
  */
-export function noteBulkWrite(db: Db, rows: number, log?: (err: unknown) => void): void {
-  if (rows === 0) return;
+export function bulkWriteStarted(db: Db, log?: (err: unknown) => void): (rows: number) => void {
   let state = analyzeState.get(db);
-  if (!state) analyzeState.set(db, (state = { written: 0, running: undefined, timer: undefined }));
-  state.written += rows;
+  if (!state) analyzeState.set(db, (state = { written: 0, active: 0, running: undefined, timer: undefined }));
   const st = state;
+  st.active++;
   clearTimeout(st.timer);
-  st.timer = setTimeout(() => analyzeIfDue(db, st, true, log), ANALYZE_QUIET_MS);
-  st.timer.unref();
-  analyzeIfDue(db, st, false, log);
+  let ended = false;
+  return (rows) => {
+    if (ended) return;
+    ended = true;
+    st.active--;
+    st.written += rows;
+    if (st.written === 0) return;
+    analyzeIfDue(db, st, false, log);
+    if (st.active === 0) quietCheckLater(db, st, log);
+  };
+}
+
+function quietCheckLater(db: Db, state: AnalyzeState, log?: (err: unknown) => void): void {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    if (state.active > 0) return; // the bulk write in progress checks again when it ends
+    if (state.running) quietCheckLater(db, state, log);
+    else analyzeIfDue(db, state, true, log);
+  }, ANALYZE_QUIET_MS);
+  state.timer.unref();
 }
 
 function analyzeIfDue(db: Db, state: AnalyzeState, quiet: boolean, log?: (err: unknown) => void): void {
-  if (state.running) {
-    if (quiet) {
-      state.timer = setTimeout(() => analyzeIfDue(db, state, true, log), ANALYZE_QUIET_MS);
-      state.timer.unref();
-    }
-    return;
-  }
+  if (state.running) return;
   state.running = (async () => {
     const c = await sql<{ tuples: number }>`SELECT reltuples::float8 AS tuples FROM pg_class WHERE oid = 'entities'::regclass`.execute(db);
     const tuples = c.rows[0]?.tuples ?? -1;
