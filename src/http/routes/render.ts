@@ -3,7 +3,7 @@ import { refOf } from '../../catalog/model.ts';
 import { NamePathSchema } from '../../contracts/catalog.ts';
 import { RenderQuerySchema, RenderViewSchema, type RenderView } from '../../contracts/targets.ts';
 import type { Services } from '../../services.ts';
-import { TargetService } from '../../targets/service.ts';
+import type { TargetService } from '../../targets/service.ts';
 import { z } from 'zod';
 import { defineRoute, type Route } from '../route.ts';
 
@@ -26,7 +26,10 @@ function yamlOf(v: RenderView): string {
 
 /** GET …/environments/:env/render: the Kubernetes objects (or GitOps files) of an environment, for review. */
 export function renderRoutes(s: Services): Route[] {
-  const targets = new TargetService({ db: s.store.db, apps: s.applications, builds: s.builds, deployments: s.deployments, configs: s.configs });
+  // Loaded on first use: the Kubernetes schemas weigh ~40 MB, which a server that never renders should not carry.
+  let targets: Promise<TargetService> | undefined;
+  const service = () =>
+    (targets ??= import('../../targets/service.ts').then(({ TargetService }) => new TargetService({ db: s.store.db, apps: s.applications, builds: s.builds, deployments: s.deployments, configs: s.configs })));
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/applications/:name/environments/:env/render', operationId: 'renderEnvironment', tag: 'deployments',
@@ -37,7 +40,7 @@ export function renderRoutes(s: Services): Route[] {
       response: { status: 200, description: 'The rendering (JSON), or multi-document YAML with format=yaml', schema: RenderViewSchema },
       handler: async ({ params, query, reply }) => {
         const { namespace, format, reveal, ...req } = query;
-        const view = await targets.render(refOf('application', namespace, params.name), params.env, { ...req, reveal: reveal === 'true' });
+        const view = await (await service()).render(refOf('application', namespace, params.name), params.env, { ...req, reveal: reveal === 'true' });
         if (format === 'yaml') {
           reply.type('application/yaml; charset=utf-8');
           return yamlOf(view) as never;
