@@ -321,6 +321,33 @@ export class Router {
 
   // ---------------------------------------------------------------- request path
 
+  /**
+   * The common head of a request and an upgrade: counted, routed (404 without a route, 503 without a
+   * web process, answered through `fail`), the next backend of the round-robin chosen, and the
+   * request counted in flight for its deployment (for draining).
+   */
+  private pick(req: IncomingMessage, fail: (status: number, type: string, title: string, detail: string) => void) {
+    this.counters.requests++;
+    const found = this.resolve(req);
+    if ('notFound' in found) {
+      fail(404, 'not-found', 'Not found', `no application is released at ${clip(found.notFound)}`);
+      return null;
+    }
+    const { route, path, prefix } = found;
+    const target = route.target;
+    const backends = target.backends;
+    const n = backends.length;
+    if (n === 0) {
+      fail(503, 'no-backends', 'Service unavailable', `the ${describe(route.key)} has no running web process`);
+      return null;
+    }
+    const start = route.next;
+    route.next = (start + 1) % n;
+    const dep = this.deployment(target.deploymentId);
+    dep.inFlight++;
+    return { route, path, prefix, target, backends, n, start, dep };
+  }
+
   /** Finds the route of a request: host form first, then path form. */
   private resolve(req: IncomingMessage): Resolved | { notFound: string } {
     const hostHeader = req.headers.host;
@@ -376,25 +403,9 @@ export class Router {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    this.counters.requests++;
-    const found = this.resolve(req);
-    if ('notFound' in found) {
-      this.problem(res, 404, 'not-found', 'Not found', `no application is released at ${clip(found.notFound)}`);
-      return;
-    }
-    const { route, path, prefix } = found;
-    const target = route.target;
-    const backends = target.backends;
-    const n = backends.length;
-    if (n === 0) {
-      this.problem(res, 503, 'no-backends', 'Service unavailable', `the ${describe(route.key)} has no running web process`);
-      return;
-    }
-    const start = route.next;
-    route.next = (start + 1) % n;
-
-    const dep = this.deployment(target.deploymentId);
-    dep.inFlight++;
+    const picked = this.pick(req, (status, type, title, detail) => this.problem(res, status, type, title, detail));
+    if (!picked) return;
+    const { route, path, prefix, target, backends, n, start, dep } = picked;
     const headers = this.upstreamHeaders(req, prefix, false);
     const te = req.headers['transfer-encoding'];
     const cl = req.headers['content-length'];
@@ -494,25 +505,10 @@ export class Router {
   // ---------------------------------------------------------------- WebSocket and other upgrades
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, clientHead: Buffer): void {
-    this.counters.requests++;
     socket.on('error', () => socket.destroy());
-    const found = this.resolve(req);
-    if ('notFound' in found) {
-      this.rawProblem(socket, 404, 'not-found', 'Not found', `no application is released at ${clip(found.notFound)}`);
-      return;
-    }
-    const { route, path, prefix } = found;
-    const target = route.target;
-    const backends = target.backends;
-    const n = backends.length;
-    if (n === 0) {
-      this.rawProblem(socket, 503, 'no-backends', 'Service unavailable', `the ${describe(route.key)} has no running web process`);
-      return;
-    }
-    const start = route.next;
-    route.next = (start + 1) % n;
-    const dep = this.deployment(target.deploymentId);
-    dep.inFlight++;
+    const picked = this.pick(req, (status, type, title, detail) => this.rawProblem(socket, status, type, title, detail));
+    if (!picked) return;
+    const { route, path, prefix, target, backends, n, start, dep } = picked;
     this.tunnels.add(socket);
     let released = false;
     let current: ClientRequest | undefined;
