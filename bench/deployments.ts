@@ -29,6 +29,7 @@ import { fmtLoad, fmtPaced, fmtSpread, median, pacedLoad, RouterProbe, runComman
 import { installPm2, KILL_SIGNAL, pm2, type Pm2, type Pm2Install } from './deployments-pm2.ts';
 import { Api, describeFailure, round } from './resources-lib.ts';
 import { ROOT, runCleanups, startServer, waitQuiet, type MemoryReport, type PhaseMemory, type ServerHandle, type StoreKind } from './server.ts';
+import { intOption } from './stats.ts';
 
 const TARGETS = { deployToFirstResponseMedianMs: 1500, failedRequestsDuringSwitches: 0, routerAddedP99Ms: 5 };
 const FIXTURE = path.join(ROOT, 'test', 'deployments', 'fixtures', 'hello');
@@ -71,11 +72,7 @@ function parse() {
     process.stdout.write(HELP + '\n');
     process.exit(0);
   }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
+  const int = intOption;
   if (values.store !== 'embedded' && values.store !== 'external') throw new Error(`--store must be embedded or external, got ${values.store}`);
   const q = values.quick;
   return {

@@ -25,6 +25,7 @@ import { Api, describeFailure, fmtStats, isApplyBody, isPlanBody, pool, round, s
 import { ActivitySampler, pgNameOf, profilePostgres, profileRedis, redisNameOf, snapshot, sweep, type ActivityReport, type PostgresProfile, type RedisProfile, type ServicesSnapshot } from './resources-services.ts';
 import { PLAN_DEPENDENT, PLAN_EDGES, PLAN_RESOURCES, planWorkload } from './resources-workload.ts';
 import { ROOT, runCleanups, startServer, waitQuiet, type MemoryReport, type PhaseMemory, type ServerHandle } from './server.ts';
+import { intOption } from './stats.ts';
 
 const TARGETS = { postgresP95Ms: 300, planP95Ms: 50 };
 
@@ -63,11 +64,7 @@ function parse() {
     process.stdout.write(HELP + '\n');
     process.exit(0);
   }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
+  const int = intOption;
   const q = values.quick;
   return {
     quick: q,

@@ -17,6 +17,7 @@ import {
 } from './catalog.ts';
 import { generate, importBatches, SearchOracle, type Dataset } from './generate.ts';
 import { isInterrupted, ROOT, runCleanups, startServer, waitQuiet, type MemoryReport, type PhaseMemory, type ServerHandle, type StoreKind } from './server.ts';
+import { intOption } from './stats.ts';
 
 const TARGETS = {
   importMs: 30_000,
@@ -103,11 +104,7 @@ function parse() {
     process.stdout.write(HELP + '\n');
     process.exit(0);
   }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
+  const int = intOption;
   if (!['embedded', 'external', 'both'].includes(values.store)) throw new Error(`--store must be embedded, external or both, got ${values.store}`);
   return {
     quick: values.quick,

@@ -16,3 +16,10 @@ export function latencyStats(values: number[], digits: number): LatencyStats {
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
   return { count: s.length, minMs: round(s[0] ?? 0), p50Ms: round(at(50)), p95Ms: round(at(95)), p99Ms: round(at(99)), maxMs: round(s[s.length - 1] ?? 0), meanMs: round(mean) };
 }
+
+/** An integer command-line option of a benchmark, at least `min`, or an error naming the option. */
+export function intOption(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
+  return n;
+}
