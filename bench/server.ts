@@ -344,11 +344,22 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
+/**
+ * The server is started as `npm start` starts it (the node flags and entry of package.json's start
+ * script), but without npm in between, so that the process watched is the server itself.
+ */
+export function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node' || args.length === 0) throw new Error(`package.json's start script is not "node [flags] <entry>": ${pkg.scripts.start}`);
+  return args;
+}
+
 export async function startServer(opts: StartOptions): Promise<ServerHandle> {
   if (interrupted) throw new Error('interrupted');
   const port = await freePort();
   const token = `bench_${randomBytes(24).toString('base64url')}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PAVE_PORT: String(port), PAVE_BOOTSTRAP_TOKEN: token, PAVE_LOG_LEVEL: opts.logLevel, PAVE_HOST: '127.0.0.1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PAVE_PORT: String(port), PAVE_ROUTER_PORT: process.env.PAVE_ROUTER_PORT ?? String(await freePort()), PAVE_BOOTSTRAP_TOKEN: token, PAVE_LOG_LEVEL: opts.logLevel, PAVE_HOST: '127.0.0.1' };
   delete env.PAVE_DATABASE_URL;
   const databaseInfo: Record<string, string> = {};
   let dbName: string | undefined;
@@ -382,7 +393,7 @@ export async function startServer(opts: StartOptions): Promise<ServerHandle> {
   const logFile = path.join(opts.logDir, `server-${opts.store}-${opts.timestamp}.log`);
   const fd = openSync(logFile, 'a');
   // Through nice(1) so that every thread of the server (and the embedded PostgreSQL it forks) gets the priority.
-  const argv = [process.execPath, 'src/server/main.ts'];
+  const argv = [process.execPath, ...startCommand()];
   const cmd = opts.priority !== undefined ? ['nice', '-n', String(opts.priority - os.getPriority()), ...argv] : argv; // nice(1) is relative to ours
   const child = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
