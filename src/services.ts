@@ -6,10 +6,19 @@ import { TokenService } from './access/tokens.ts';
 import { ActionService } from './actions/service.ts';
 import { AuditLog } from './audit/log.ts';
 import { ApplicationService } from './applications/service.ts';
+import { applyResourcesJob } from './applications/apply-job.ts';
+import { ACTION_RUN, actionRunJob } from './actions/run-job.ts';
+import type { JobSettings } from './jobs/config.ts';
+import { JobService } from './jobs/service.ts';
+import { runAs } from './policies/actor.ts';
+import type { PolicyCheck } from './policies/engine.ts';
+import { singleHostGate } from './jobs/single-host.ts';
+import { resolveTarget } from './deployments/target-resolve.ts';
 import { Builder } from './builds/builder.ts';
 import { CatalogService } from './catalog/service.ts';
 import { BuildService } from './deployments/builds.ts';
 import { EnvironmentConfigs } from './deployments/config.ts';
+import { FleetService } from './fleet/service.ts';
 import { DeploymentService } from './deployments/service.ts';
 import { PlatformSecrets } from './platform/secrets.ts';
 import { PlatformSync, type PlatformSource } from './platform/sync.ts';
@@ -47,6 +56,10 @@ export interface Services {
   auth: Auth;
   /** Role-based access control: role bindings, grants, scopes (src/access/rbac.ts); the route kernel checks with it. */
   access: AccessControl;
+  /** Background jobs any server may run (src/jobs): the queue, this server's worker, the server registry. */
+  jobs: JobService;
+  /** Day-2 fleet lifecycle: the fleet view, pins, upgrade plans and upgrades in waves (src/fleet). */
+  fleet: FleetService;
 }
 
 /** Deployment settings (see the README's configuration reference). */
@@ -55,6 +68,8 @@ export interface DeploymentSettings {
   warmSeconds: number;
   healthTimeout: number;
   stopGrace: number;
+  /** Kubernetes targets: milliseconds between two reads of a rolling Deployment (default 2000). */
+  rolloutPollMs?: number | undefined;
 }
 
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = { keepWarm: 2, warmSeconds: 900, healthTimeout: 30, stopGrace: 10 };
@@ -69,6 +84,8 @@ export interface ServicesOptions {
   deployments?: Partial<DeploymentSettings> | undefined;
   /** Identity settings: OIDC, public URL, sessions, login limits. */
   auth?: AuthSettings | undefined;
+  /** Job queue and server registry settings (lease, polling, PAVE_HA). */
+  jobs?: Partial<JobSettings> | undefined;
 }
 
 export function createServices(o: ServicesOptions): Services {
@@ -101,18 +118,45 @@ export function createServices(o: ServicesOptions): Services {
   const builder = new Builder({ dir: path.join(o.dataDir, 'builds'), log: o.log.child({ module: 'builds' }) });
   const builds = new BuildService({ db, builder, dataDir: o.dataDir, log: o.log.child({ module: 'builds' }) });
   const configs = new EnvironmentConfigs(db, o.box);
+  // a job's handler runs as the caller who asked for it (policies read request.actor), with their grants as they were
+  const jobs = new JobService({
+    db, url: o.store.url, log: o.log.child({ module: 'jobs' }), settings: o.jobs,
+    around: (job, run) => {
+      const a = job.actor;
+      if (!a) return run();
+      const grants = a.grants;
+      return runAs({ user: a.user, roles: a.roles, requestId: a.requestId, grants: grants ? async () => grants : undefined }, run);
+    },
+  });
+  jobs.register(applyResourcesJob(applications));
+  // The local process runtime is single-host: its processes and its router live on one server's machine.
+  // A multi-server installation (several live servers, or PAVE_HA=true) refuses production deployments and releases on it.
+  const localRuntimeGate = singleHostGate<PolicyCheck>(policies, jobs.servers, async (c) => {
+    const app = await applications.managedApplication(c.application.ref);
+    const env = app.environments.find((e) => e.name === c.environment?.name);
+    if (!env) return false;
+    // a release of an existing deployment runs where that deployment runs; anything else where the environment deploys now
+    const n = c.event === 'release' ? Number((c.details?.release as { deployment?: unknown } | undefined)?.deployment ?? 0) : 0;
+    const released = n > 0 ? await db.selectFrom('deployments').select('runtime').where('environment_id', '=', env.id).where('number', '=', n).executeTakeFirst() : undefined;
+    return (released?.runtime ?? (await resolveTarget(db, app, env)).runtime) === 'local';
+  });
   const runtime = new LocalRuntime({ dir: path.join(o.dataDir, 'runs'), log: o.log.child({ module: 'runtime' }) });
   const router = new Router({ log: o.log.child({ module: 'router' }) });
   const deployments = new DeploymentService({
     db, box: o.box, apps: applications, builds, builder, runtime, router, configs, log: o.log.child({ module: 'deployments' }),
-    keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace, policies,
+    keepWarm: settings.keepWarm, warmSeconds: settings.warmSeconds, healthTimeoutSeconds: settings.healthTimeout, stopGraceSeconds: settings.stopGrace, policies: localRuntimeGate,
+    secrets, dataDir: o.dataDir, rolloutPollMs: settings.rolloutPollMs,
   });
   const actions = new ActionService({
     db, deps: { apps: applications, engine, deployments, builds, builder }, catalog, audit, log: o.log.child({ module: 'actions' }), policies,
     authorize: async (p, permission, scope) => can(await access.withGrants(p), permission, scope),
   });
+  // each action run holds a job while it runs on this server: if the server dies, another marks the run failed
+  jobs.register(actionRunJob(actions));
+  actions.trackRunsWith((runId, by, work) => jobs.track(ACTION_RUN, { run: runId }, { createdBy: by }, work));
   const auth = new Auth(db, catalog, o.auth);
-  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit, auth, policies, access };
+  const fleet = new FleetService({ db, log: o.log.child({ module: 'fleet' }), apps: applications, deployments, catalog, engine, policies, audit: (e) => audit.append(e) });
+  return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit, auth, policies, access, jobs, fleet };
 }
 
 /** The platform that ships with Pave (`platform/`), loaded on first start when no other source is set. */

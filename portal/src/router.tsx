@@ -6,6 +6,11 @@ import { ApplicationsPage } from './pages/ApplicationsPage.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
 import { CatalogPage } from './pages/CatalogPage.tsx';
 import { EntityPage } from './pages/EntityPage.tsx';
+import { FleetNewPlanPage } from './pages/FleetNewPlanPage.tsx';
+import { FleetPage } from './pages/FleetPage.tsx';
+import { FleetPlanPage } from './pages/FleetPlanPage.tsx';
+import { FleetUpgradePage } from './pages/FleetUpgradePage.tsx';
+import { JobsPage } from './pages/JobsPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { TemplatePage } from './pages/TemplatePage.tsx';
@@ -32,6 +37,11 @@ export const router = createBrowserRouter([
       { path: 'teams/:namespace/:name', element: <TeamPage /> },
       { path: 'entities/:kind/:namespace/:name', element: <EntityPage /> },
       { path: 'audit', element: <AuditPage /> },
+      { path: 'jobs', element: <JobsPage /> },
+      { path: 'fleet', element: <FleetPage /> },
+      { path: 'fleet/plans/new', element: <FleetNewPlanPage /> },
+      { path: 'fleet/plans/:id', element: <FleetPlanPage /> },
+      { path: 'fleet/upgrades/:id', element: <FleetUpgradePage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -50,6 +50,12 @@ interface Live {
  */
 export type Authorizer = (principal: Principal, permission: 'action.run', scope: { team: string | null; environmentType: string; application: string; environment: string }) => Promise<boolean>;
 
+/**
+ * Keeps a run's work alive in the job queue while it goes on here (src/actions/run-job.ts wires it to
+ * JobService.track): if this server dies, another marks the run failed once the job's lease ran out.
+ */
+export type RunTracker = (runId: string, by: string, work: () => Promise<ActionRunRow>) => Promise<ActionRunRow>;
+
 const MAX_LINES = 2000;
 const FINAL: ActionRunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed-out'];
 
@@ -63,6 +69,7 @@ export class ActionService {
   private readonly live = new Map<string, Live>();
   private readonly policies: PolicyGate | undefined;
   private readonly authorize: Authorizer | undefined;
+  private track: RunTracker | undefined;
   constructor(o: { db: Db; deps: ActionDeps; catalog: CatalogService; audit: AuditLog; log: Logger; policies?: PolicyGate | undefined; authorize?: Authorizer | undefined }) {
     this.policies = o.policies;
     this.authorize = o.authorize;
@@ -71,6 +78,11 @@ export class ActionService {
     this.catalog = o.catalog;
     this.audit = o.audit;
     this.log = o.log;
+  }
+
+  /** Tracks each run as a job from now on (the composition root sets it once the job service exists). */
+  trackRunsWith(track: RunTracker): void {
+    this.track = track;
   }
 
   /** The actions of an application; with an environment, whether each may run there. */
@@ -178,7 +190,7 @@ export class ActionService {
         .catch((err: unknown) => this.log.error({ err, run: row.id }, 'audit write failed'));
       return final;
     };
-    const done = this.locks.run(lockKey, async (): Promise<ActionRunRow> => {
+    const runWork = () => this.locks.run(lockKey, async (): Promise<ActionRunRow> => {
       if (abort.signal.aborted) return audited(await this.finish(row.id, 'cancelled', { error: abort.signal.reason instanceof Error ? `${abort.signal.reason.message} before it started` : 'cancelled before it started' }, lines, null));
       const started = Date.now();
       await this.db.updateTable('action_runs').set({ status: 'running', started_at: new Date() }).where('id', '=', row.id).execute();
@@ -203,6 +215,8 @@ export class ActionService {
         if (timer) clearTimeout(timer);
       }
     });
+    // tracked as a job while it runs here, when a job service is wired (a run of a server that died is failed by another)
+    const done = this.track ? this.track(row.id, principal.userRef, runWork) : runWork();
     const entry: Live = { emitter, lines, abort, done, running: false, lifecycle };
     this.live.set(row.id, entry);
     void done.then(
@@ -288,6 +302,26 @@ export class ActionService {
       live.emitter.once('end', end);
       opts.signal?.addEventListener('abort', end, { once: true });
     });
+  }
+
+  /**
+   * A run whose server died before it ended (found by another server, through its job): failed with
+   * the reason, and audited; a run that already ended is left as it is.
+   */
+  async interrupted(id: string, reason: string): Promise<void> {
+    const row = await this.db
+      .updateTable('action_runs')
+      .set({ status: 'failed', error: reason, finished_at: new Date() })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return;
+    recordActionRun(row.kind, 'failed');
+    const where = await this.db.selectFrom('environments as e').innerJoin('entities as a', 'a.id', 'e.entity_id').select(['a.ref', 'e.name']).where('e.id', '=', row.environment_id).executeTakeFirst();
+    await this.audit
+      .append({ actor: row.created_by, action: 'action.run', target: `${where?.ref ?? '?'}/${where?.name ?? '?'}/${row.action}`, outcome: 'failed', details: { run: row.id, error: reason } })
+      .catch((err: unknown) => this.log.error({ err, run: row.id }, 'audit write failed'));
   }
 
   /** Runs still going when the server stopped cannot be followed any more: they are failed, with the reason. */

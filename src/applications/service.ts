@@ -45,10 +45,12 @@ export interface CreateFromTemplate {
   workload?: Record<string, unknown> | undefined;
   environments?: { name: string; type: string }[] | undefined;
   annotations?: Record<string, string> | undefined;
+  /** The application's runtime target over the team profile's (local, kubernetes, gitops). */
+  runtime?: 'local' | 'kubernetes' | 'gitops' | undefined;
   [catalogField: string]: unknown;
 }
 
-const GOLDEN_FIELDS = new Set(['template', 'templateVersion', 'inputs', 'addons', 'workload', 'environments']);
+const GOLDEN_FIELDS = new Set(['template', 'templateVersion', 'inputs', 'addons', 'workload', 'environments', 'runtime']);
 
 export interface GoldenPath {
   application: string;
@@ -90,6 +92,8 @@ export interface ManagedApplication {
   workload: ScoreWorkload;
   addons: AttachedAddOn[];
   environments: EnvironmentRow[];
+  /** The application's runtime target, when it overrides the team profile's. */
+  runtime?: string | null | undefined;
 }
 
 /** Called before an environment's resources are destroyed (e.g. to stop what runs there and remove its route). */
@@ -118,7 +122,7 @@ export class ApplicationService {
     const { workload, attached } = await this.workloadOf(r);
     const t = await getVersion(this.db, 'Template', r.app.template, r.app.template_version);
     if (!t) throw new PaveError(500, 'internal', 'Internal error', `template ${r.app.template} ${r.app.template_version} is missing from the store`);
-    return { entityId: r.entity.id, ref, namespace: r.entity.namespace, name: r.entity.name, team: teamName(r.entity.owner_ref), template: t.object, workload, addons: attached, environments: r.environments };
+    return { entityId: r.entity.id, ref, namespace: r.entity.namespace, name: r.entity.name, team: teamName(r.entity.owner_ref), template: t.object, workload, addons: attached, environments: r.environments, runtime: r.app.runtime ?? null };
   }
 
   private async template(name: string, version: string | undefined): Promise<{ version: string; object: Template }> {
@@ -176,7 +180,7 @@ export class ApplicationService {
         annotations: { ...input.annotations, 'pave.dev/template': `${input.template}@${t.version}` },
       });
       const entity = await tx.selectFrom('entities').select('id').where('ref', '=', ref).executeTakeFirstOrThrow();
-      await tx.insertInto('applications').values({ entity_id: entity.id, template: input.template, template_version: t.version, inputs: JSON.stringify(inputs), workload: input.workload ? JSON.stringify(workload) : null }).execute();
+      await tx.insertInto('applications').values({ entity_id: entity.id, template: input.template, template_version: t.version, inputs: JSON.stringify(inputs), workload: input.workload ? JSON.stringify(workload) : null, runtime: input.runtime ?? null }).execute();
       for (const a of addons) await tx.insertInto('application_addons').values({ entity_id: entity.id, name: a.name, addon: a.object.metadata.name, version: a.version, inputs: JSON.stringify(a.inputs) }).execute();
       for (const e of environments) await tx.insertInto('environments').values({ entity_id: entity.id, name: e.name, type: e.type }).execute();
     });

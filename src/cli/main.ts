@@ -11,13 +11,16 @@ import { configCommand } from './commands/config.ts';
 import { createCommand } from './commands/create.ts';
 import { deployCommands, deploymentsCommand } from './commands/deploy.ts';
 import { envsCommand } from './commands/envs.ts';
+import { fleetCommand } from './commands/fleet.ts';
 import { initCommand } from './commands/init.ts';
+import { jobsCommand, serversCommand } from './commands/jobs.ts';
 import { contextCommand, loginCommand, whoamiCommand } from './commands/login.ts';
 import { logsCommand } from './commands/logs.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { platformCommand } from './commands/platform.ts';
 import { policyCommand } from './commands/policy.ts';
 import { renderCommand } from './commands/render.ts';
+import { runtimeCommand } from './commands/runtime.ts';
 import { resourcesCommand } from './commands/resources.ts';
 import { runsCommand } from './commands/runs.ts';
 import { teamsCommand } from './commands/teams.ts';
@@ -59,6 +62,7 @@ program.addCommand(artifactsCommand());
 for (const cmd of deployCommands()) program.addCommand(cmd);
 program.addCommand(deploymentsCommand());
 program.addCommand(renderCommand());
+program.addCommand(runtimeCommand());
 program.addCommand(configCommand());
 program.addCommand(logsCommand());
 program.addCommand(actionsCommand());
@@ -71,6 +75,9 @@ program.addCommand(policyCommand());
 program.addCommand(catalogCommand());
 program.addCommand(tokensCommand());
 program.addCommand(accessCommand());
+program.addCommand(fleetCommand());
+program.addCommand(jobsCommand());
+program.addCommand(serversCommand());
 
 /** Groups are built on their own; give every subcommand the program's help and error settings. */
 (function inherit(cmd: Command) {

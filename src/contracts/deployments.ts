@@ -89,6 +89,31 @@ export const ProcessViewSchema = z.object({
   lastExit: z.object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: z.string() }).nullable(),
 });
 
+/** Runtime targets (src/targets): where a deployment runs. */
+export const RUNTIMES = ['local', 'kubernetes', 'gitops'] as const;
+export const RuntimeSchema = z.enum(RUNTIMES);
+
+export const TargetObjectStatusSchema = z.object({
+  object: z.string().describe('e.g. "Deployment shop-production/shop-4", or a file of the GitOps repository'),
+  kind: z.string(),
+  name: z.string(),
+  namespace: z.string().nullable(),
+  state: z
+    .enum(['applied', 'pruned', 'skipped', 'failed', 'committed', 'omitted', 'rendered', 'ready', 'progressing', 'missing'])
+    .describe('applied (server-side apply accepted it), pruned, skipped (not Pave\'s: left alone), failed, committed (GitOps), omitted (a Secret kept out of the repository), rendered (not on the target yet); live: ready, progressing, missing'),
+  detail: z.string().optional(),
+});
+export type TargetObjectStatus = z.infer<typeof TargetObjectStatusSchema>;
+
+export const DeploymentTargetSchema = z.object({
+  runtime: RuntimeSchema,
+  cluster: z.string().nullable().describe("the cluster's name (team profile environments.<type>.cluster.name)"),
+  location: z.string().describe('the API server, the GitOps repository, or this machine'),
+  namespace: z.string().nullable().optional(),
+  branch: z.string().nullable().optional(),
+  commit: z.string().nullable().optional().describe('GitOps: the commit that released it'),
+});
+
 export const DeploymentSchema = z
   .object({
     id: Id,
@@ -110,6 +135,9 @@ export const DeploymentSchema = z
     createdAt: z.string(),
     finishedAt: z.string().nullable(),
     durationMs: z.number().int().nullable(),
+    runtime: RuntimeSchema.optional().describe('where it runs: local (processes behind Pave\'s router), kubernetes or gitops'),
+    target: DeploymentTargetSchema.nullable().optional().describe('the cluster or repository it went to (null on the local runtime)'),
+    objects: z.array(TargetObjectStatusSchema).optional().describe('Kubernetes and GitOps: each object as the last apply, commit or prune left it'),
   })
   .meta({ id: 'Deployment' });
 export type Deployment = z.infer<typeof DeploymentSchema>;
@@ -169,6 +197,18 @@ export const EnvironmentStatusSchema = z
     clonedFrom: z.string().nullable(),
     released: DeploymentSchema.nullable(),
     deployments: z.array(DeploymentSchema).describe('deployments still running (warm or not yet released)'),
+    runtime: RuntimeSchema.optional().describe("where the next deployment goes: the environment's runtime, else the application's, else the team profile's"),
+    target: z
+      .object({
+        runtime: RuntimeSchema,
+        source: z.enum(['environment', 'application', 'team profile', 'default']).describe('what chose the runtime'),
+        cluster: z.string().nullable(),
+        location: z.string().nullable().describe('the API server or GitOps repository (null on the local runtime)'),
+        namespace: z.string().nullable(),
+        problem: z.object({ path: z.string(), message: z.string() }).nullable().describe('why the cluster settings cannot serve this runtime (a deployment would be refused)'),
+      })
+      .optional(),
+    objects: z.array(TargetObjectStatusSchema).optional().describe("Kubernetes and GitOps: the released deployment's objects as the cluster (or repository) reports them now"),
   })
   .meta({ id: 'EnvironmentStatus' });
 export type EnvironmentStatus = z.infer<typeof EnvironmentStatusSchema>;

@@ -30,6 +30,7 @@ export const FromTemplateFields = {
   addons: z.array(AddOnRequestSchema).max(50).optional(),
   workload: z.record(z.string(), z.unknown()).optional().describe('a Score workload (score.dev/v1b1) replacing the template\'s'),
   environments: z.array(EnvironmentCreateSchema.omit({ ttlHours: true, ttl: true, from: true, provision: true })).max(20).optional().describe('defaults to one development environment'),
+  runtime: z.enum(['local', 'kubernetes', 'gitops']).optional().describe("where the application's deployments run, over the team profile's runtime for each environment type"),
 };
 
 export const EnvironmentSchema = z.object({

@@ -3,3 +3,5 @@ export * from './common.ts';
 export * from './catalog.ts';
 export * from './access.ts';
 export * from './golden.ts';
+export * from './fleet.ts';
+export * from './jobs.ts';

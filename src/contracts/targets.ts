@@ -10,12 +10,12 @@ const Host = z.string().max(253).regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.
 
 export const RenderQuerySchema = z.strictObject({
   namespace: NamespaceSchema.default('default').describe('catalog namespace of the application'),
-  runtime: z.enum(TARGET_RUNTIMES).optional().describe("kubernetes or gitops; default: the environment's runtime in the team profile, else kubernetes"),
+  runtime: z.enum(TARGET_RUNTIMES).optional().describe("kubernetes or gitops; default: the environment's runtime (its own, the application's, the team profile's) when it is one of them, else kubernetes"),
   format: z.enum(['json', 'yaml']).default('json').describe('json: the objects with warnings and placeholders; yaml: the objects as multi-document YAML (notes as comments)'),
   deployment: SelectorSchema.optional().describe("render what an existing deployment ran (its build and snapshot); default: what deploying now would run"),
   build: SelectorSchema.optional().describe('render this build (default: the newest successful one)'),
   k8sNamespace: DnsLabel.optional().describe('an existing Kubernetes namespace to use (default: Pave creates <app>-<env>)'),
-  route: z.enum(['httproute', 'ingress']).default('httproute').describe('how released environments are routed: a Gateway API HTTPRoute or an Ingress'),
+  route: z.enum(['httproute', 'ingress']).optional().describe("how released environments are routed: a Gateway API HTTPRoute or an Ingress (default: the cluster's setting, else httproute)"),
   host: Host.optional().describe("the environment's host (default <app>-<env>.<domain>)"),
   domain: Host.optional(),
   gateway: z.string().regex(/^([a-z0-9-]+\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be <name> or <namespace>/<name>').optional().describe('the Gateway an HTTPRoute attaches to (default pave)'),
@@ -55,3 +55,12 @@ export const RenderViewSchema = z
   })
   .meta({ id: 'RenderView' });
 export type RenderView = z.infer<typeof RenderViewSchema>;
+
+/** PUT …/environments/:env/runtime: where the environment's next deployments go. */
+export const RuntimeUpdateSchema = z.strictObject({
+  runtime: z
+    .enum(['local', 'kubernetes', 'gitops'])
+    .nullable()
+    .describe("local, kubernetes or gitops; null: the application's runtime, else the team profile's. Takes effect with the next deployment: what runs keeps running until it is replaced"),
+});
+export type RuntimeUpdate = z.infer<typeof RuntimeUpdateSchema>;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { Logger } from 'pino';
 import type { ApplicationService, ManagedApplication } from '../applications/service.ts';
@@ -9,8 +10,7 @@ import { resolveProfile } from '../platform/profiles.ts';
 import type { PolicyCheck, PolicyGate } from '../policies/engine.ts';
 import type { Router } from '../router/router.ts';
 import type { RouteKey } from '../router/types.ts';
-import { waitHealthy } from '../runtime/health.ts';
-import type { RunStatus, Runtime } from '../runtime/types.ts';
+import type { Runtime } from '../runtime/types.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { countRelease, recordDeployment } from '../metrics/instruments.ts';
 import type { Db } from '../store/db.ts';
@@ -21,17 +21,26 @@ import type { EnvironmentConfigs } from './config.ts';
 import { diffSnapshots, type Snapshot } from './snapshot.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { KeyedMutex } from './mutex.ts';
+import { LocalDeploymentTarget, type LocalRun } from './local-target.ts';
+import { ClusterDeployments, settingsProblem, targetKey, type TargetRecord } from './cluster.ts';
+import { resolveTarget, type ResolvedTarget } from './target-resolve.ts';
+import type { PlatformSecrets } from '../platform/secrets.ts';
+import type { TargetObjectStatus } from '../targets/target.ts';
+import { rolloutTimeoutMs } from '../targets/cluster.ts';
 
 /**
- * Deployments, releases, rollbacks and promotions on a runtime, behind the router. A deployment is
- * immutable: a build plus a sealed snapshot of the environment's resolved variables and secrets; it
- * is started, health-checked, and takes traffic only once released. Invariants: the route of an
+ * Deployments, releases, rollbacks and promotions on a runtime target: the local process runtime behind
+ * the router, a Kubernetes cluster, or a GitOps repository (src/targets/target.ts; which one is the
+ * environment's, see target-resolve.ts). A deployment is immutable: a build plus a sealed snapshot of
+ * the environment's resolved variables and secrets (and, on a cluster, the objects rendered from them);
+ * it is started, health-checked (rolled out), and takes traffic only once released. Invariants: the route of an
  * environment only ever points at a healthy deployment; what serves keeps serving until its
  * successor is healthy; a deployment never changes its build or snapshot, so a rollback restarts
  * exactly what ran, without a rebuild.
  */
 export interface DeploymentEvent {
-  step: 'resources' | 'starting' | 'health' | 'healthy' | 'failed' | 'release-phase' | 'released' | 'draining';
+  /** `switching`: a cluster target's release, rollback or commit as it happens (applied, pruned, committed). */
+  step: 'resources' | 'starting' | 'health' | 'healthy' | 'failed' | 'release-phase' | 'switching' | 'released' | 'draining';
   message: string;
 }
 type Emit = (e: DeploymentEvent) => void;
@@ -53,6 +62,12 @@ export interface DeploymentServiceOptions {
   stopGraceSeconds: number;
   /** Policies on deployment.create and release, checked before anything starts or switches. */
   policies?: PolicyGate | undefined;
+  /** Platform secrets: the credentials of clusters (runtime targets kubernetes and gitops). */
+  secrets?: PlatformSecrets | undefined;
+  /** Where GitOps working clones live (default: the system's temporary folder). */
+  dataDir?: string | undefined;
+  /** Between two GETs of a rolling Deployment on Kubernetes (default 2 s). */
+  rolloutPollMs?: number | undefined;
 }
 
 const snapshotContext = (id: string) => `deployment:${id}:snapshot`;
@@ -65,8 +80,17 @@ export class DeploymentService {
   private readonly o: DeploymentServiceOptions;
   private readonly locks = new KeyedMutex();
   private readonly background = new Set<Promise<unknown>>();
+  /** The local process runtime behind the router, as a deployment target. */
+  private readonly local: LocalDeploymentTarget;
+  /** Kubernetes and GitOps: targets, renderings and records of deployments that run on a cluster. */
+  private readonly cluster: ClusterDeployments;
   constructor(o: DeploymentServiceOptions) {
     this.o = o;
+    this.local = new LocalDeploymentTarget(o.runtime, o.router);
+    this.cluster = new ClusterDeployments({
+      db: o.db, box: o.box, apps: o.apps, log: o.log, dataDir: o.dataDir ?? path.join(process.env.TMPDIR ?? '/tmp', 'pave-gitops'), pollMs: o.rolloutPollMs ?? 2000,
+      reveal: (names) => (o.secrets ? o.secrets.reveal(names) : Promise.reject(new Error('platform secrets are not available to deployments'))),
+    });
     o.apps.onEnvironmentDeleting((env, app) => this.teardown(env, app));
   }
 
@@ -160,6 +184,8 @@ export class DeploymentService {
   }
 
   private async deployLocked(app: ManagedApplication, env: EnvironmentRow, req: DeployRequest, by: string, emit: Emit, opts: { promotedFrom?: string }): Promise<Deployment> {
+    const target = await resolveTarget(this.db, app, env);
+    if (target.runtime !== 'local') return this.deployToCluster(app, env, target, req, by, emit, opts);
     const ref = app.ref;
     const envName = env.name;
     const build = req.build !== undefined ? await this.o.builds.get(app.entityId, req.build) : await this.o.builds.latest(app.entityId);
@@ -173,8 +199,8 @@ export class DeploymentService {
     const replicas = Math.max(1, fresh?.replicas ?? profile.environments[env.type]?.replicas ?? 1);
     // policies, before resources are provisioned or anything starts: the deployment, and its release when asked for
     if (this.o.policies) {
-      const checks: PolicyCheck[] = [this.policyCheck(app, env, by, 'deployment.create', { deployment: { build: build.number, replicas, release: Boolean(req.release), promotedFrom: opts.promotedFrom ?? '' } })];
-      if (req.release) checks.push(this.policyCheck(app, env, by, 'release', { release: { kind: opts.promotedFrom ? 'promote' : 'release', deployment: 0, build: build.number } }));
+      const checks: PolicyCheck[] = [this.policyCheck(app, env, by, 'deployment.create', { deployment: { build: build.number, replicas, release: Boolean(req.release), promotedFrom: opts.promotedFrom ?? '', runtime: 'local' } })];
+      if (req.release) checks.push(this.policyCheck(app, env, by, 'release', { release: { kind: opts.promotedFrom ? 'promote' : 'release', deployment: 0, build: build.number, runtime: 'local' } }));
       await this.o.policies.enforce(checks);
     }
 
@@ -224,33 +250,25 @@ export class DeploymentService {
 
   /** Starts the deployment's processes from its snapshot and waits until every web replica answers its health path. */
   private async start(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, cwd: string, emit: Emit, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
-    const snap = this.snapshot(d);
+    const run = this.localRun(app, env, d, cwd);
     emit({ step: 'starting', message: `starting ${d.processes.map((p) => `${p.type}.${p.replica}`).join(', ')}` });
-    try {
-      await this.o.runtime.start({
-        id: d.id, cwd, graceMs: this.o.stopGraceSeconds * 1000,
-        processes: d.processes.map((p) => ({
-          type: p.type, replica: p.replica, command: p.command, port: p.port ?? undefined,
-          env: {
-            ...snap.variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: d.id, PAVE_PROCESS_TYPE: p.type, PAVE_REPLICA: String(p.replica),
-            ...(p.port ? { PORT: String(p.port) } : {}),
-          },
-        })),
-      });
-    } catch (err) {
-      return { ok: false, reason: `the processes did not start: ${(err as Error).message}` };
-    }
-    const isDead = async () => deathReason(await this.o.runtime.status(d.id));
-    const web = d.processes.filter((p) => p.port !== null);
-    emit({ step: 'health', message: web.length ? `waiting for GET ${snap.healthPath} on ${web.length} web replica(s)` : 'no web process: waiting for the processes to stay up' });
-    if (!web.length) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const reason = await isDead();
-      return reason ? { ok: false, reason } : { ok: true };
-    }
-    const results = await Promise.all(web.map((p) => waitHealthy({ port: p.port!, path: snap.healthPath, timeoutMs, isDead })));
-    const failed = results.find((r) => !r.ok);
-    return failed && !failed.ok ? { ok: false, reason: failed.reason } : { ok: true };
+    const started = await this.local.deploy(run);
+    if (!started.ok) return { ok: false, reason: started.error ?? 'the processes did not start' };
+    return this.local.waitReady(run, Date.now() + timeoutMs, (message) => emit({ step: 'health', message }));
+  }
+
+  /** A local deployment as the local target takes it: its processes with their environment, the artifact's folder, its route. */
+  private localRun(app: { namespace: string; name: string }, env: { name: string }, d: DeploymentRow, cwd?: string): LocalRun {
+    const snap = cwd === undefined ? null : this.snapshot(d);
+    return {
+      id: d.id, graceMs: this.o.stopGraceSeconds * 1000, cwd, healthPath: snap?.healthPath, key: this.key(app, env.name),
+      processes: d.processes.map((p) => ({
+        type: p.type, replica: p.replica, command: p.command, port: p.port ?? undefined,
+        env: snap
+          ? { ...snap.variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: d.id, PAVE_PROCESS_TYPE: p.type, PAVE_REPLICA: String(p.replica), ...(p.port ? { PORT: String(p.port) } : {}) }
+          : {},
+      })),
+    };
   }
 
   // ---- release, rollback, promote --------------------------------------------------------------
@@ -288,6 +306,7 @@ export class DeploymentService {
     const env = await this.env(app, envName);
     if (!env.released_deployment_id) throw conflict(`nothing is released in ${envName}: a command runs with the released build; deploy and release first`);
     const d = (await this.deploymentById(env.released_deployment_id))!;
+    if (d.runtime !== 'local') throw conflict(`${envName} runs on ${d.runtime}: a command runs with a build on the local runtime, not in a cluster`);
     const build = await this.db.selectFrom('builds').selectAll().where('id', '=', d.build_id).executeTakeFirstOrThrow();
     const artifact = build.artifact_digest ? await this.o.builder.artifact(build.artifact_digest) : null;
     if (!artifact) throw conflict(`the artifact of the released deployment ${d.number} is no longer on this machine`);
@@ -342,41 +361,83 @@ export class DeploymentService {
     if (d.status !== 'healthy') throw conflict(`deployment ${d.number} is ${d.status}${d.error ? ` (${d.error})` : ''}; only a healthy deployment can be released`);
     if (this.o.policies) {
       const build = await this.db.selectFrom('builds').select('number').where('id', '=', d.build_id).executeTakeFirst();
-      await this.o.policies.enforce(this.policyCheck(app, env, by, 'release', { release: { kind, deployment: d.number, build: build?.number ?? 0 } }));
+      await this.o.policies.enforce(this.policyCheck(app, env, by, 'release', { release: { kind, deployment: d.number, build: build?.number ?? 0, runtime: d.runtime } }));
     }
     return countRelease(kind, this.locks.run(env.id, async () => {
       const started = Date.now();
       const fresh = (await this.db.selectFrom('environments').selectAll().where('id', '=', env.id).executeTakeFirst()) ?? env;
       const previous = fresh.released_deployment_id;
-      let row = (await this.deploymentById(d.id))!;
-      const status = await this.o.runtime.status(row.id);
-      const warm = Boolean(status?.alive) && row.running !== 'stopped';
-      if (!warm) {
-        const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
-        row = await this.startAgain(app, env, row, build, emit);
-      }
-      const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
-      if (build.release_command && row.released_phase === null) {
-        emit({ step: 'release-phase', message: `running the release phase: ${build.release_command}` });
-        const artifact = await this.o.builder.artifact(build.artifact_digest!);
-        const res = await runReleasePhase({ command: build.release_command, cwd: artifact!.dir, env: { ...this.snapshot(row).variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: row.id }, onLine: (line) => emit({ step: 'release-phase', message: line }) });
-        await this.db.updateTable('deployments').set({ released_phase: res.ok ? 'succeeded' : 'failed', ...(res.ok ? {} : { last_logs: JSON.stringify(res.lines.slice(-30)) }) }).where('id', '=', row.id).execute();
-        if (!res.ok) throw conflict(`the release phase of deployment ${row.number} failed: ${res.reason}; nothing was released`);
-      }
-      this.route(app, env.name, row);
+      const switched = d.runtime === 'local' ? await this.switchLocal(app, env, (await this.deploymentById(d.id))!, emit) : await this.switchCluster(app, env, (await this.deploymentById(d.id))!, by, kind, previous, emit);
+      const { row, warm } = switched;
       const duration = Date.now() - started;
       await this.db.transaction().execute(async (tx) => {
         await tx.updateTable('environments').set({ released_deployment_id: row.id }).where('id', '=', env.id).execute();
-        await tx.updateTable('deployments').set({ running: 'running', warm_until: null }).where('id', '=', row.id).execute();
+        await tx.updateTable('deployments').set({ running: 'running', warm_until: null, ...(switched.objects ? { objects: JSON.stringify(switched.objects) } : {}), ...(switched.commit !== undefined ? { commit_sha: switched.commit } : {}) }).where('id', '=', row.id).execute();
         await tx.insertInto('releases').values({ environment_id: env.id, deployment_id: row.id, previous_deployment_id: previous, kind, warm, duration_ms: duration, created_by: by }).execute();
       });
-      emit({ step: 'released', message: `deployment ${row.number} is released in ${duration} ms${warm ? '' : ' (started again from its build and snapshot)'}` });
-      this.o.log.info({ deployment: row.id, application: app.ref, environment: env.name, kind, warm, ms: duration }, 'released');
-      if (previous && previous !== row.id) this.track(this.retire(app, env, previous));
+      const how = row.runtime === 'local' ? (warm ? '' : ' (started again from its build and snapshot)') : warm ? ` on ${row.runtime}` : ` on ${row.runtime} (${row.runtime === 'gitops' ? `commit ${switched.commit?.slice(0, 12) ?? '?'}` : 'its recorded objects applied again and rolled out'})`;
+      emit({ step: 'released', message: `deployment ${row.number} is released in ${duration} ms${how}` });
+      this.o.log.info({ deployment: row.id, application: app.ref, environment: env.name, kind, warm, ms: duration, runtime: row.runtime }, 'released');
+      if (previous && previous !== row.id) this.track(this.retire(app, env, previous, row, by));
       const released = (await this.deploymentById(row.id))!;
-      const urls = this.urls(app, env.name);
-      return { environment: env.name, deployment: await this.view(app, { ...env, released_deployment_id: row.id }, released), previous, kind, warm, durationMs: duration, url: urls.url ?? '' };
+      const url = row.runtime === 'local' ? (this.urls(app, env.name).url ?? '') : (this.cluster.url(released) ?? '');
+      return { environment: env.name, deployment: await this.view(app, { ...env, released_deployment_id: row.id }, released), previous, kind, warm, durationMs: duration, url };
     }));
+  }
+
+  /** The local runtime's switch: started again when not warm, the release phase once, then the route. */
+  private async switchLocal(app: ManagedApplication, env: EnvironmentRow, current: DeploymentRow, emit: Emit): Promise<{ row: DeploymentRow; warm: boolean; objects?: undefined; commit?: undefined }> {
+    let row = current;
+    const status = await this.o.runtime.status(row.id);
+    const warm = Boolean(status?.alive) && row.running !== 'stopped';
+    if (!warm) {
+      const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
+      row = await this.startAgain(app, env, row, build, emit);
+    }
+    const build = await this.db.selectFrom('builds').selectAll().where('id', '=', row.build_id).executeTakeFirstOrThrow();
+    if (build.release_command && row.released_phase === null) {
+      emit({ step: 'release-phase', message: `running the release phase: ${build.release_command}` });
+      const artifact = await this.o.builder.artifact(build.artifact_digest!);
+      const res = await runReleasePhase({ command: build.release_command, cwd: artifact!.dir, env: { ...this.snapshot(row).variables, PAVE_APPLICATION: app.name, PAVE_ENVIRONMENT: env.name, PAVE_DEPLOYMENT: row.id }, onLine: (line) => emit({ step: 'release-phase', message: line }) });
+      await this.db.updateTable('deployments').set({ released_phase: res.ok ? 'succeeded' : 'failed', ...(res.ok ? {} : { last_logs: JSON.stringify(res.lines.slice(-30)) }) }).where('id', '=', row.id).execute();
+      if (!res.ok) throw conflict(`the release phase of deployment ${row.number} failed: ${res.reason}; nothing was released`);
+    }
+    await this.route(app, env.name, row);
+    return { row, warm };
+  }
+
+  /**
+   * A cluster's switch: release (the workload applied again only if it is not rolled out, then the
+   * Service and route, then the prune; GitOps: the commit) or rollback (every recorded object applied
+   * again, the rollout awaited, then the switch; GitOps: a new commit restoring its files). When it
+   * fails nothing was switched: what served keeps serving, and the error says why.
+   */
+  private async switchCluster(app: ManagedApplication, env: EnvironmentRow, row: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote', serving: string | null, emit: Emit): Promise<{ row: DeploymentRow; warm: boolean; objects: TargetObjectStatus[]; commit: string | null | undefined }> {
+    const rec = this.cluster.recordOf(row)!;
+    const build = await this.db.selectFrom('builds').select(['number', 'image']).where('id', '=', row.build_id).executeTakeFirstOrThrow();
+    const payload = this.cluster.payload(app, env, row, build, by);
+    const target = await this.cluster.open(rec);
+    try {
+      const wasRunning = row.running !== 'stopped';
+      const say = (message: string) => emit({ step: 'switching', message });
+      const res = kind === 'rollback' || !wasRunning ? await target.rollback(payload, say) : await target.release(payload, say);
+      if (!res.ok && !wasRunning && row.id !== serving) {
+        // its objects were applied again for nothing: they go, as a failed deployment's do
+        res.objects.push(...((await target.discard?.(payload).catch(() => [])) as TargetObjectStatus[] | undefined ?? []));
+      }
+      await this.db.updateTable('deployments').set({ objects: JSON.stringify(res.objects) }).where('id', '=', row.id).execute();
+      if (!res.ok) throw conflict(`deployment ${row.number} was not released on ${rec.runtime} (cluster ${rec.cluster.name}): ${res.error ?? 'the target refused it'}; what was released before keeps serving`);
+      // traffic is on the cluster now: Pave's local router no longer serves the environment
+      this.o.router.set(this.key(app, env.name), null);
+      // the others on the same target were pruned (or their files replaced): recorded as stopped
+      const key = targetKey(rec);
+      const others = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('runtime', '=', rec.runtime).where('running', '<>', 'stopped').where('id', '<>', row.id).execute();
+      const gone = others.filter((o) => o.id !== serving && targetKey(this.cluster.recordOf(o)) === key).map((o) => o.id);
+      if (gone.length) await this.db.updateTable('deployments').set({ running: 'stopped' }).where('id', 'in', gone).execute();
+      return { row, warm: wasRunning && kind !== 'rollback' && rec.runtime === 'kubernetes', objects: res.objects, commit: res.commit };
+    } finally {
+      target.close();
+    }
   }
 
   /** Starts a stopped deployment again from its build and snapshot (never rebuilt); ports are reused when free. */
@@ -397,18 +458,16 @@ export class DeploymentService {
     return row;
   }
 
-  private route(app: { namespace: string; name: string }, envName: string, d: DeploymentRow): void {
-    const backends = d.processes.filter((p) => p.type === 'web' && p.port !== null).map((p) => ({ host: '127.0.0.1', port: p.port! }));
-    try {
-      this.o.router.set(this.key(app, envName), backends.length ? { deploymentId: d.id, backends } : null);
-    } catch (err) {
-      // e.g. app "a-b" env "c" and app "a" env "b-c" would share the host a-b-c.localhost
-      throw conflict(`the route of ${app.name} ${envName} cannot be set: ${(err as Error).message}`);
-    }
+  private async route(app: { namespace: string; name: string }, envName: string, d: DeploymentRow): Promise<void> {
+    const res = await this.local.release(this.localRun(app, { name: envName }, d));
+    // e.g. app "a-b" env "c" and app "a" env "b-c" would share the host a-b-c.localhost
+    if (!res.ok) throw conflict(`the route of ${app.name} ${envName} cannot be set: ${res.error}`);
   }
 
   /** The replaced deployment: drained of in-flight requests, then kept warm or stopped. */
-  private async retire(app: ManagedApplication, env: EnvironmentRow, id: string): Promise<void> {
+  private async retire(app: ManagedApplication, env: EnvironmentRow, id: string, successor?: DeploymentRow, by?: string): Promise<void> {
+    const previous = await this.deploymentById(id);
+    if (previous && previous.runtime !== 'local') return this.retireCluster(app, env, previous, successor, by ?? previous.created_by);
     await this.o.router.drain(id);
     const warmUntil = new Date(Date.now() + this.o.warmSeconds * 1000);
     // released again meanwhile (a rollback while its requests drained)? then it is not warm, it serves
@@ -420,7 +479,7 @@ export class DeploymentService {
   private async settle(app: ManagedApplication, env: EnvironmentRow): Promise<void> {
     await this.locks.run(`settle:${env.id}`, async () => {
       const current = (await this.db.selectFrom('environments').select('released_deployment_id').where('id', '=', env.id).executeTakeFirst())?.released_deployment_id ?? null;
-      const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').orderBy('number', 'desc').execute();
+      const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').where('runtime', '=', 'local').orderBy('number', 'desc').execute();
       const newest = rows.find((r) => r.status === 'healthy')?.id;
       let kept = 0;
       for (const r of rows) {
@@ -440,18 +499,112 @@ export class DeploymentService {
   }
 
   private async stopDeployment(id: string, graceMs = this.o.stopGraceSeconds * 1000): Promise<void> {
-    await this.o.router.drain(id);
-    await this.o.runtime.stop(id, graceMs);
+    await this.local.remove({ id, graceMs });
     await this.db.updateTable('deployments').set({ running: 'stopped', warm_until: null }).where('id', '=', id).execute();
     this.o.log.info({ deployment: id }, 'deployment stopped');
   }
 
   /** An environment being deleted: its route removed, everything running there stopped. */
-  private async teardown(env: EnvironmentRow, app: { namespace: string; name: string }): Promise<void> {
+  private async teardown(env: EnvironmentRow, app: { ref: string; namespace: string; name: string }): Promise<void> {
     this.o.router.set(this.key(app, env.name), null);
-    const rows = await this.db.selectFrom('deployments').select('id').where('environment_id', '=', env.id).where('running', '<>', 'stopped').execute();
+    const rows = await this.db.selectFrom('deployments').select('id').where('environment_id', '=', env.id).where('running', '<>', 'stopped').where('runtime', '=', 'local').execute();
     await Promise.all(rows.map((r) => this.stopDeployment(r.id, 2000)));
+    await this.cluster.removeEnvironment(app, env, null, 'pave');
     await this.db.updateTable('environments').set({ released_deployment_id: null }).where('id', '=', env.id).execute();
+  }
+
+  // ---- clusters (Kubernetes, GitOps) ------------------------------------------------------------
+
+  /**
+   * A deployment on a cluster that no longer serves. When its successor went to the same target, the
+   * release already pruned its objects (or replaced its files): it is recorded as stopped. When the
+   * environment moved to another target (another runtime or cluster), everything Pave put there for
+   * the environment is removed (pruned by its labels; for GitOps, a commit removing the folder).
+   */
+  private async retireCluster(app: ManagedApplication, env: EnvironmentRow, previous: DeploymentRow, successor: DeploymentRow | undefined, by: string): Promise<void> {
+    await this.locks.run(env.id, async () => {
+      const key = targetKey(this.cluster.recordOf(previous));
+      if (successor && targetKey(this.cluster.recordOf(successor)) === key) {
+        await this.db.updateTable('deployments').set({ running: 'stopped' }).where('environment_id', '=', env.id).where('runtime', '=', previous.runtime).where('running', '<>', 'stopped').where(notReleased).execute();
+        return;
+      }
+      await this.cluster.removeEnvironment(app, env, successor ?? null, by);
+    });
+  }
+
+  /**
+   * A deployment on a Kubernetes cluster or through GitOps: the same application model (workload,
+   * add-ons' outputs, profile, config and secrets as a sealed snapshot) rendered into objects, which are
+   * recorded (sealed) before they are applied; then the workload is applied beside what serves and its
+   * rollout awaited (GitOps: recorded, committed when released). A rollout that misses its deadline
+   * fails the deployment and its workload objects are deleted; what was released keeps serving.
+   */
+  private async deployToCluster(app: ManagedApplication, env: EnvironmentRow, t: ResolvedTarget, req: DeployRequest, by: string, emit: Emit, opts: { promotedFrom?: string }): Promise<Deployment> {
+    const rec = this.cluster.record(t, app, env);
+    const build = req.build !== undefined ? await this.o.builds.get(app.entityId, req.build) : await this.cluster.newestImage(app);
+    if (build.status !== 'succeeded') throw conflict(`build ${build.number} ${build.status === 'failed' ? 'failed' : 'is still running'}; deploy a successful build`);
+    if (build.artifact_kind !== 'image' || !build.image) {
+      throw conflict(`build ${build.number} is a folder build (a local artifact, what the local process runtime runs), and ${env.name} runs on ${t.runtime} (cluster ${rec.cluster.name}), which runs container images: register an image built by CI (POST /api/v1/applications/${app.name}/artifacts, "pave artifacts register ${app.name} --image <image@sha256:…>") and deploy that`);
+    }
+    const fresh = await this.db.selectFrom('environments').select('replicas').where('id', '=', env.id).executeTakeFirst();
+    const replicas = Math.max(0, fresh?.replicas ?? t.defaults.replicas ?? 1);
+    if (this.o.policies) {
+      const checks: PolicyCheck[] = [this.policyCheck(app, env, by, 'deployment.create', { deployment: { build: build.number, replicas, release: Boolean(req.release), promotedFrom: opts.promotedFrom ?? '', runtime: rec.runtime } })];
+      if (req.release) checks.push(this.policyCheck(app, env, by, 'release', { release: { kind: opts.promotedFrom ? 'promote' : 'release', deployment: 0, build: build.number, runtime: rec.runtime } }));
+      await this.o.policies.enforce(checks);
+    }
+    await this.ensureResources(app, env, emit);
+    const { layers, secretNames, configVersion } = await this.layers(app, env, true);
+    const variables = Object.assign({}, ...layers.map((l) => l.variables)) as Record<string, string>;
+    const resources = await this.db.selectFrom('resources').select(['name', 'definition', 'definition_version', 'applied_digest']).where('environment_id', '=', env.id).execute();
+    const resourceVersions = Object.fromEntries(resources.map((r) => [r.name, `${r.definition ?? '?'}@${r.definition_version ?? '?'}#${(r.applied_digest ?? '').slice(0, 12)}`]));
+    const id = crypto.randomUUID();
+    const snapshot: Snapshot = { variables, secretNames: [...new Set(secretNames)].sort(), healthPath: await this.healthPath(app, env), artifact: build.artifact_digest ?? build.image };
+    const last = await this.db.selectFrom('deployments').select(sql<number>`coalesce(max(number), 0)`.as('n')).where('environment_id', '=', env.id).executeTakeFirstOrThrow();
+    const number = Number(last.n) + 1;
+    // rendered and the target opened before anything is written: a rendering that cannot be applied, or settings that do not work, write nothing
+    const rendered = await this.cluster.render(app, { ...env, replicas: fresh?.replicas ?? env.replicas }, t, rec, { id, number }, build, snapshot);
+    const timeoutMs = req.timeoutSeconds ? req.timeoutSeconds * 1000 : undefined;
+    const target = await this.cluster.open(rec, { rolloutTimeoutMs: timeoutMs });
+    try {
+      const record: TargetRecord = { ...rec, namespace: rendered.namespace, description: { ...rec.description, namespace: rendered.namespace } };
+      const row = await this.db.transaction().execute(async (tx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext(${`deployments:${env.id}`}))`.execute(tx);
+        const now = await tx.selectFrom('deployments').select(sql<number>`coalesce(max(number), 0)`.as('n')).where('environment_id', '=', env.id).executeTakeFirstOrThrow();
+        if (Number(now.n) + 1 !== number) throw conflict(`another deployment of ${env.name} started meanwhile; deploy again`);
+        return tx
+          .insertInto('deployments')
+          .values({
+            id, environment_id: env.id, number, build_id: build.id, config_version: configVersion, resource_versions: JSON.stringify(resourceVersions),
+            processes: JSON.stringify([]), snapshot: this.o.box.sealJson(snapshot, snapshotContext(id)), status: 'starting', running: 'running', created_by: by, promoted_from: opts.promotedFrom ?? null,
+            runtime: rec.runtime, target: JSON.stringify(record), rendered: this.cluster.seal(id, rendered),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      });
+      this.o.log.info({ deployment: id, application: app.ref, environment: env.name, build: build.number, runtime: rec.runtime, cluster: rec.cluster.name }, 'deployment starting');
+      const started = Date.now();
+      const payload = this.cluster.payload(app, env, row, build, by);
+      emit({ step: 'starting', message: `deployment ${number}: ${rendered.objects.length} objects for ${rec.runtime} (cluster ${rec.cluster.name}, namespace ${rendered.namespace})` });
+      const applied = await target.deploy(payload, (message) => emit({ step: 'starting', message }));
+      const ready = applied.ok ? await target.waitReady(payload, Date.now() + (timeoutMs ?? rolloutTimeoutMs(rec.cluster)), (message) => emit({ step: 'health', message })) : { ok: false as const, reason: applied.error ?? 'the target refused the objects' };
+      let done: DeploymentRow;
+      if (ready.ok) {
+        done = await this.db.updateTable('deployments').set({ status: 'healthy', objects: JSON.stringify(applied.objects), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        emit({ step: 'healthy', message: `deployment ${number} is ${rec.runtime === 'gitops' ? 'rendered and recorded: it is committed when released' : `rolled out (${Date.now() - started} ms)`}` });
+        recordDeployment('healthy');
+      } else {
+        const discarded = (await target.discard?.(payload).catch(() => [])) as TargetObjectStatus[] | undefined;
+        done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: ready.reason, objects: JSON.stringify([...applied.objects, ...(discarded ?? [])]), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        emit({ step: 'failed', message: `deployment ${number} failed: ${ready.reason}` });
+        recordDeployment('failed');
+        this.o.log.warn({ deployment: id, reason: ready.reason }, 'deployment failed');
+      }
+      if (ready.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
+      return this.view(app, env, done);
+    } finally {
+      target.close();
+    }
   }
 
   // ---- environments ----------------------------------------------------------------------------
@@ -482,6 +635,23 @@ export class DeploymentService {
     return this.status(ref, req.name);
   }
 
+  /**
+   * Sets (or, with null, clears) the environment's runtime target. Nothing moves now: the next
+   * deployment goes to the new target (switching a target is a deployment), and its release retires
+   * what ran on the old one. Refused (409, invalid-cluster-settings) when the team profile gives the
+   * environment type no cluster that can serve the runtime.
+   */
+  async setRuntime(ref: string, envName: string, runtime: 'local' | 'kubernetes' | 'gitops' | null): Promise<EnvironmentStatus> {
+    const app = await this.o.apps.managedApplication(ref);
+    const env = await this.env(app, envName);
+    return this.locks.run(`work:${env.id}`, async () => {
+      const t = await resolveTarget(this.db, app, { type: env.type, runtime });
+      if (t.problem) throw settingsProblem(t.problem);
+      await this.db.updateTable('environments').set({ runtime }).where('id', '=', env.id).execute();
+      return this.status(ref, envName);
+    });
+  }
+
   async status(ref: string, envName: string): Promise<EnvironmentStatus> {
     const app = await this.o.apps.managedApplication(ref);
     const env = await this.env(app, envName);
@@ -497,17 +667,30 @@ export class DeploymentService {
     const rows = await this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where((eb) => eb.or([eb('running', '<>', 'stopped'), eb('id', '=', env.released_deployment_id ?? '00000000-0000-0000-0000-000000000000')])).orderBy('number', 'desc').execute();
     const views = await Promise.all(rows.map((r) => this.view(app, env, r)));
     const released = views.find((v) => v.released) ?? null;
+    const releasedRow = rows.find((r) => r.id === env.released_deployment_id) ?? null;
+    const target = await resolveTarget(this.db, app, env);
     let status: string = env.status === 'active' ? 'empty' : env.status;
-    if (env.status === 'active' && released) {
+    let objects: TargetObjectStatus[] | undefined;
+    if (env.status === 'active' && released && releasedRow && releasedRow.runtime !== 'local') {
+      ({ status, objects } = await this.cluster.liveStatus(app, env, releasedRow));
+    } else if (env.status === 'active' && released) {
       const procs = released.processes;
       if (released.running === 'stopped' || !procs.length || procs.every((p) => p.state === 'stopped')) status = 'down';
       else if (procs.some((p) => p.state === 'backoff' || (p.lastExit !== null && Date.now() - Date.parse(p.lastExit.at) < DEGRADED_FOR_MS))) status = 'degraded';
       else status = 'running';
     }
-    const urls = released ? this.urls(app, env.name) : { url: null, pathUrl: null };
+    const urls = releasedRow && releasedRow.runtime !== 'local' ? { url: this.cluster.url(releasedRow), pathUrl: null } : released ? this.urls(app, env.name) : { url: null, pathUrl: null };
+    const cluster = target.runtime === 'local' ? null : target.cluster;
+    const location = cluster ? (target.runtime === 'gitops' ? (cluster.gitops?.remote ?? cluster.gitops?.directory ?? null) : (cluster.server ?? (cluster.kubeconfig ? `kubeconfig ${cluster.kubeconfig.secretRef}` : cluster.inCluster ? 'in-cluster' : null))) : null;
     return {
       name: env.name, type: env.type, status, url: urls.url, pathUrl: urls.pathUrl, expiresAt: iso(env.expires_at), clonedFrom: env.cloned_from,
       released, deployments: views.filter((v) => !v.released),
+      runtime: target.runtime,
+      target: {
+        runtime: target.runtime, source: target.source, cluster: cluster?.name ?? null, location, namespace: cluster ? (cluster.namespace ?? null) : null,
+        problem: target.problem ? { path: target.problem.path, message: target.problem.message } : null,
+      },
+      ...(objects ? { objects } : {}),
     };
   }
 
@@ -533,7 +716,8 @@ export class DeploymentService {
 
   private async view(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow): Promise<Deployment> {
     const build = await this.db.selectFrom('builds').select(['id', 'number', 'artifact_digest']).where('id', '=', d.build_id).executeTakeFirstOrThrow();
-    const status = d.running === 'stopped' ? null : await this.o.runtime.status(d.id).catch(() => null);
+    const status = d.running === 'stopped' || d.runtime !== 'local' ? null : await this.o.runtime.status(d.id).catch(() => null);
+    const rec = this.cluster.recordOf(d);
     return {
       id: d.id, number: d.number, application: app.ref, environment: env.name, build: { id: build.id, number: build.number, digest: build.artifact_digest },
       configVersion: d.config_version, resourceVersions: d.resource_versions, status: d.status, running: d.running, released: env.released_deployment_id === d.id,
@@ -544,6 +728,9 @@ export class DeploymentService {
         return { type: p.type, replica: p.replica, port: p.port, state: alive && s ? s.state : 'stopped', pid: alive && s ? s.pid : null, restarts: s?.restarts ?? 0, lastExit: s?.lastExit ?? null };
       }),
       createdBy: d.created_by, createdAt: iso(d.created_at)!, finishedAt: iso(d.finished_at), durationMs: d.duration_ms,
+      runtime: d.runtime,
+      target: rec ? { runtime: rec.runtime, cluster: rec.cluster.name, location: rec.description.location, namespace: rec.description.namespace ?? null, branch: rec.description.branch ?? null, commit: d.commit_sha } : null,
+      objects: d.objects as unknown as TargetObjectStatus[],
     };
   }
 
@@ -592,8 +779,13 @@ export class DeploymentService {
     const runs = async () =>
       opts.deployment !== undefined
         ? [await this.deployment(env.id, opts.deployment)]
-        : this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').orderBy('number').execute();
+        : this.db.selectFrom('deployments').selectAll().where('environment_id', '=', env.id).where('running', '<>', 'stopped').where('runtime', '=', 'local').orderBy('number').execute();
     const initial = await runs();
+    const elsewhere = opts.deployment === undefined ? null : initial.find((d) => d.runtime !== 'local');
+    if (elsewhere || (opts.deployment === undefined && env.released_deployment_id && (await this.deploymentById(env.released_deployment_id))?.runtime !== 'local')) {
+      const rec = this.cluster.recordOf(elsewhere ?? (await this.deploymentById(env.released_deployment_id!))!);
+      if (rec) onLine({ ts: new Date().toISOString(), stream: 'system', line: `${envName} runs on ${rec.runtime} (cluster ${rec.cluster.name}, namespace ${rec.description.namespace ?? '?'}): Pave does not collect its logs; read them with kubectl logs -n ${rec.description.namespace ?? '<namespace>'} -l pave.dev/environment=${envName}` });
+    }
     const backlog: LogLine[] = [];
     for (const d of initial) for (const l of await this.o.runtime.logs(d.id, { tail: opts.tail })) backlog.push({ ...l, deployment: d.id });
     backlog.sort((x, y) => x.ts.localeCompare(y.ts));
@@ -641,7 +833,11 @@ export class DeploymentService {
       .selectAll('d')
       .select(['a.ref', 'e.name as env_name', 'e.released_deployment_id'])
       .where((eb) => eb.or([eb('d.running', '<>', 'stopped'), eb('d.id', '=', eb.ref('e.released_deployment_id'))]))
+      .where('d.runtime', '=', 'local')
       .execute();
+    // on a cluster, what was applied stays there (the next release prunes it); a rollout the server did not see end is failed
+    const interrupted = await this.db.updateTable('deployments').set({ status: 'failed', error: 'the server stopped while this deployment was rolling out; deploy again', finished_at: new Date() }).where('runtime', '<>', 'local').where('status', '=', 'starting').executeTakeFirst();
+    out.failed += Number(interrupted.numUpdatedRows);
     for (const r of rows) {
       const status = await this.o.runtime.status(r.id).catch(() => null);
       if (r.status === 'starting') {
@@ -653,7 +849,7 @@ export class DeploymentService {
       }
       const released = r.released_deployment_id === r.id;
       if (status?.alive) {
-        if (released) this.route(parseRef(r.ref), r.env_name, r);
+        if (released) await this.route(parseRef(r.ref), r.env_name, r);
         out.adopted++;
         continue;
       }
@@ -667,7 +863,7 @@ export class DeploymentService {
         const env = await this.env(app, r.env_name);
         const build = await this.db.selectFrom('builds').selectAll().where('id', '=', r.build_id).executeTakeFirstOrThrow();
         const row = await this.startAgain(app, env, r, build, noop);
-        this.route(app, env.name, row);
+        await this.route(app, env.name, row);
         out.restarted++;
       } catch (err) {
         this.o.log.error({ deployment: r.id, err }, 'a released deployment could not be started again');
@@ -701,9 +897,9 @@ export class DeploymentService {
   /** Stops every run (tests, and `pave` uninstall); a normal server stop leaves applications running. */
   async stopAll(graceMs = 2000): Promise<void> {
     await this.idle();
-    const rows = await this.db.selectFrom('deployments').select('id').where('running', '<>', 'stopped').execute();
+    const rows = await this.db.selectFrom('deployments').select('id').where('running', '<>', 'stopped').where('runtime', '=', 'local').execute();
     await Promise.all(rows.map((r) => this.o.runtime.stop(r.id, graceMs).catch(() => undefined)));
-    await this.db.updateTable('deployments').set({ running: 'stopped' }).where('running', '<>', 'stopped').execute();
+    await this.db.updateTable('deployments').set({ running: 'stopped' }).where('running', '<>', 'stopped').where('runtime', '=', 'local').execute();
   }
 
   private track(p: Promise<unknown>): void {
@@ -721,15 +917,6 @@ export class DeploymentService {
 /** A deployment no environment's route points at. */
 const notReleased = (eb: ExpressionBuilder<Database, 'deployments'>) =>
   eb.not(eb.exists(eb.selectFrom('environments').select('environments.id').whereRef('environments.released_deployment_id', '=', 'deployments.id')));
-
-function deathReason(status: RunStatus | null): string | null {
-  if (!status) return 'the run has no status';
-  if (!status.alive) return 'the supervisor of the processes died';
-  const crashed = status.processes.find((p) => p.lastExit !== null && p.state !== 'stopping' && p.state !== 'stopped');
-  if (!crashed) return null;
-  const e = crashed.lastExit!;
-  return `${crashed.type}.${crashed.replica} exited ${e.signal ? `on ${e.signal}` : `with code ${e.code}`} before it was healthy${crashed.restarts ? ` (restarted ${crashed.restarts} times)` : ''}`;
-}
 
 async function portFree(port: number): Promise<boolean> {
   const net = await import('node:net');

@@ -17,10 +17,13 @@ import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
+import { fleetRoutes } from './routes/fleet.ts';
 import { goldenRoutes } from './routes/golden.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { deliveryMetricsRoutes } from './routes/metrics-delivery.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { renderRoutes } from './routes/render.ts';
+import { runtimeRoutes } from './routes/runtime.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { Route } from './route.ts';
 
@@ -90,14 +93,17 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
   routes.push(...accessRoutes(opts.store.db, tokens, opts.services.access));
   routes.push(...authRoutes({ db: opts.store.db, auth: opts.services.auth, tokens, audit: (e) => opts.services.audit.append(e) }));
   routes.push(...catalogRoutes(catalog, opts.importBodyLimit, applications.hooks()));
-  routes.push(...goldenRoutes(applications, opts.services.deployments, opts.services.access));
+  routes.push(...goldenRoutes(applications, opts.services.deployments, opts.services.access, opts.services.jobs));
   routes.push(...deploymentRoutes(opts.services, ARCHIVES, opts.archiveBodyLimit ?? 256 * 1024 * 1024));
   routes.push(...renderRoutes(opts.services));
+  routes.push(...runtimeRoutes(opts.services));
   routes.push(...actionRoutes(opts.store.db, opts.services.actions));
   routes.push(...auditRoutes(opts.services.audit));
   routes.push(...platformRoutes(opts.store.db, sync, secrets));
   routes.push(...policyRoutes(opts.services.policies, sync));
   routes.push(...deliveryMetricsRoutes(opts.store.db));
+  routes.push(...fleetRoutes(opts.services.fleet, opts.services.access));
+  routes.push(...jobRoutes(opts.services.jobs));
   // Every state-changing request (and every secret read) of an authenticated caller leaves an audit event (route.ts);
   // every route's permission is checked, in its scope, by the kernel with the role bindings (src/access/rbac.ts).
   const audit = opts.services.audit;
@@ -107,6 +113,15 @@ export async function buildApp(opts: AppOptions): Promise<PaveApp> {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="pave"');
     return payload;
   });
+
+  // Every server runs jobs (src/jobs): its worker starts once it listens and stops with it (the server
+  // process stops it earlier, to let running jobs finish while it still answers).
+  const jobs = opts.services.jobs;
+  app.addHook('onListen', async () => {
+    const addr = app.server.address();
+    await jobs.start({ version: opts.version, url: typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : null });
+  });
+  app.addHook('onClose', async () => jobs.stop());
 
   if (hasPortal) await app.register(fastifyStatic, { root: portal, wildcard: false, index: ['index.html'] });
   return { app, services: opts.services };

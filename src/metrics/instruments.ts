@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of the platform's own work: how long provisioning takes per resource type, how
@@ -10,8 +10,11 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  * HTTP; a registry that exposes them registers them with `registerPlatformMetrics`. This file imports
  * nothing of Pave but prom-client, so every domain module may import it.
  *
- * Left out on purpose: a job queue's depth and age, and fleet upgrade progress. This version of Pave
- * has no job queue and no fleet upgrades; they get their series with those features, not before.
+ * Left out on purpose: fleet upgrade progress, which gets its series with that feature, not before.
+ *
+ * The job queue (src/jobs) counts its runs and takeovers here; its depth and the age of its oldest
+ * queued job are read from the store when /metrics is scraped (`setJobQueueProbe`), since they are
+ * the installation's, not this server's: every server reports the same figures.
  */
 
 /** Seconds: from a few milliseconds (a directory, a Redis user) to a slow cloud database. */
@@ -46,12 +49,71 @@ const actionRuns = new Counter({
   registers: [],
 });
 
+const jobRuns = new Counter({
+  name: 'pave_job_runs_total',
+  help: 'Job runs on this server that ended, by kind and outcome (succeeded, failed, retried: put back in the queue by its handler, lost: its lease ran out and another server took it over, released: left for another server at stop)',
+  labelNames: ['kind', 'outcome'] as const,
+  registers: [],
+});
+
+const jobTakeovers = new Counter({
+  name: 'pave_job_takeovers_total',
+  help: 'Jobs this server took over from a server whose lease ran out (it stopped, crashed or lost the database), by kind',
+  labelNames: ['kind'] as const,
+  registers: [],
+});
+
+/** One row of the queue as the store counts it: jobs of a kind in a state, and the oldest queued one's age. */
+export interface JobQueueSample {
+  kind: string;
+  state: 'queued' | 'running';
+  count: number;
+  /** Seconds since the oldest job of this kind became due, for queued jobs; null for running ones. */
+  oldestSeconds: number | null;
+}
+
+let jobQueueProbe: (() => Promise<JobQueueSample[]>) | undefined;
+/** The queue as the store has it now (one short grouped query); null when there is no store or it did not answer. */
+function sampleJobQueue(): Promise<JobQueueSample[] | null> {
+  return jobQueueProbe ? jobQueueProbe().catch(() => null) : Promise.resolve(null);
+}
+
+const jobQueueDepth = new Gauge({
+  name: 'pave_job_queue_depth',
+  help: 'Jobs of the installation (all servers) waiting (queued) or being run (running), by kind, read from the store at scrape time',
+  labelNames: ['kind', 'state'] as const,
+  registers: [],
+  async collect() {
+    const rows = await sampleJobQueue();
+    if (!rows) return; // the store did not answer: the last figures stay
+    this.reset();
+    for (const r of rows) this.set({ kind: r.kind, state: r.state }, r.count);
+  },
+});
+
+const jobQueueAge = new Gauge({
+  name: 'pave_job_oldest_queued_seconds',
+  help: 'Age of the oldest queued job that is due, by kind (0 when none waits), read from the store at scrape time',
+  labelNames: ['kind'] as const,
+  registers: [],
+  async collect() {
+    const rows = await sampleJobQueue();
+    if (!rows) return;
+    this.reset();
+    for (const r of rows) if (r.state === 'queued') this.set({ kind: r.kind }, r.oldestSeconds ?? 0);
+  },
+});
+
 /** Every platform metric by name, for registries that expose them. */
 export const PLATFORM_METRICS: Record<string, Parameters<Registry['registerMetric']>[0]> = {
   pave_resource_provision_seconds: provision,
   pave_deployments_total: deployments,
   pave_releases_total: releases,
   pave_action_runs_total: actionRuns,
+  pave_job_runs_total: jobRuns,
+  pave_job_takeovers_total: jobTakeovers,
+  pave_job_queue_depth: jobQueueDepth,
+  pave_job_oldest_queued_seconds: jobQueueAge,
 };
 
 /** Adds the platform metrics to a registry (once per registry; several registries may hold them). */
@@ -84,4 +146,19 @@ export async function countRelease<T>(kind: 'release' | 'rollback' | 'promote', 
 /** An action run ended (its final status). */
 export function recordActionRun(kind: string, outcome: string): void {
   actionRuns.inc({ kind, outcome });
+}
+
+/** A job run ended on this server. */
+export function recordJobRun(kind: string, outcome: 'succeeded' | 'failed' | 'retried' | 'lost' | 'released'): void {
+  jobRuns.inc({ kind, outcome });
+}
+
+/** This server took over a job whose lease ran out. */
+export function recordJobTakeover(kind: string): void {
+  jobTakeovers.inc({ kind });
+}
+
+/** Where the queue gauges read from at scrape time (the jobs module sets it; the last one set wins). */
+export function setJobQueueProbe(probe: (() => Promise<JobQueueSample[]>) | undefined): void {
+  jobQueueProbe = probe;
 }

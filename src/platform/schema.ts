@@ -322,6 +322,53 @@ export const ResourceDefinitionSpecSchema = z
     }
   });
 
+/**
+ * Where an environment type's deployments go when its runtime is `kubernetes` or `gitops` (a team
+ * profile's `environments.<type>.cluster`, as Humanitec picks a k8s-cluster per environment type):
+ * the API server and credentials (platform secrets, never written here), an optional existing
+ * namespace, how released environments are routed, and for GitOps the repository. Checked again, with
+ * the secrets, when a deployment uses it.
+ */
+const CredentialRefSchema = z.strictObject(
+  { secretRef: z.string().regex(SECRET_NAME_PATTERN, 'must be lowercase letters, digits and single "-", "_" or "." between them') },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'must be { secretRef: NAME } naming a platform secret (pave platform secrets set NAME): credentials are never written in a profile' : undefined) },
+);
+const ClusterLabel = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be an RFC 1123 label: lowercase letters, digits and "-"');
+export const ClusterSettingsSchema = z
+  .strictObject({
+    name: ClusterLabel.describe("the cluster's name: shown in status, and its folder clusters/<name>/ in a GitOps repository"),
+    server: z.string().max(2048).regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "must be the API server's URL, e.g. https://10.0.0.1:6443").optional(),
+    ca: z.union([z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate or { secretRef: NAME }' }), CredentialRefSchema]).optional().describe("the cluster's CA (PEM), with server"),
+    token: CredentialRefSchema.optional().describe('a bearer token (a platform secret), with server'),
+    kubeconfig: CredentialRefSchema.optional().describe('a kubeconfig (a platform secret): its server, CA, and token or client certificate'),
+    context: z.string().min(1).max(253).optional().describe("the kubeconfig's context (default: its current-context)"),
+    inCluster: z.boolean().optional().describe("Pave's own service account, when Pave runs in the cluster"),
+    insecureSkipTlsVerify: z.boolean().optional(),
+    namespace: ClusterLabel.optional().describe('an existing namespace every application of the environment type uses (default: Pave creates <app>-<env>)'),
+    domain: z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lower-case domain').optional().describe('released environments are routed at <app>-<env>.<domain>'),
+    route: z.enum(['httproute', 'ingress'], { error: 'must be httproute or ingress' }).optional(),
+    gateway: z.string().regex(/^([a-z0-9-]+\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be <name> or <namespace>/<name>').optional(),
+    ingressClass: ClusterLabel.optional(),
+    rolloutTimeout: z.string().regex(/^[1-9][0-9]{0,4}(s|m)$/, 'must be a duration such as 90s or 5m').optional().describe('how long a rollout may take (default 5m)'),
+    gitops: z
+      .strictObject({
+        remote: z.string().min(1).max(2048).optional().describe('the repository to clone and push to (any URL git understands, or a path)'),
+        directory: z.string().startsWith('/', 'must be an absolute path').optional().describe("Pave's working clone (default: in its data directory)"),
+        branch: z.string().regex(/^[A-Za-z0-9._/-]{1,200}$/, 'must be a branch name').optional(),
+        secrets: z.enum(['omit', 'commit'], { error: 'must be omit or commit' }).optional(),
+      })
+      .refine((g) => g.remote !== undefined || g.directory !== undefined, { message: 'give remote (a repository to push to) or directory (a local repository)', path: ['remote'] })
+      .optional()
+      .describe('for runtime gitops: the repository the rendered objects are committed to'),
+  })
+  .superRefine((c, ctx) => {
+    const ways = (['server', 'kubeconfig', 'inCluster'] as const).filter((k) => (k === 'inCluster' ? c.inCluster === true : c[k] !== undefined));
+    if (ways.length > 1) ctx.addIssue({ code: 'custom', path: [ways[1]!], message: `give one way to reach the cluster: ${ways.join(' and ')} are both set` });
+    for (const k of ['token', 'ca', 'insecureSkipTlsVerify'] as const) if (c[k] !== undefined && c.server === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} goes with server` });
+    if (c.context !== undefined && c.kubeconfig === undefined) ctx.addIssue({ code: 'custom', path: ['context'], message: 'context goes with kubeconfig' });
+  });
+export type ClusterSettings = z.infer<typeof ClusterSettingsSchema>;
+
 export const EnvironmentDefaultsSchema = z.strictObject({
   runtime: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` }).optional(),
   region: z.string().min(1).optional(),
@@ -332,6 +379,7 @@ export const EnvironmentDefaultsSchema = z.strictObject({
   healthPath: z.string().startsWith('/', 'must start with "/"').optional(),
   registry: z.string().min(1).optional(),
   variables: z.record(z.string().regex(ENV_VAR_PATTERN, 'must be a variable name'), z.string()).optional(),
+  cluster: ClusterSettingsSchema.optional().describe('for runtime kubernetes or gitops: the cluster (and GitOps repository) of this environment type'),
 });
 export type EnvironmentDefaults = z.infer<typeof EnvironmentDefaultsSchema>;
 

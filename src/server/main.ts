@@ -2,6 +2,7 @@ import { bootstrapAdmin } from '../access/bootstrap.ts';
 import { loadConfig } from '../config.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger } from '../logging.ts';
+import { loadJobSettings } from '../jobs/config.ts';
 import { parsePlatformSource } from '../platform/sync.ts';
 import { builtinDrivers } from '../resources/drivers/index.ts';
 import { loadSecretBox } from '../secrets/secret-box.ts';
@@ -19,6 +20,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main() {
   const config = loadConfig();
+  const jobSettings = loadJobSettings();
   const log = createLogger(config.logLevel);
   // Signals are handled from the start: a store that is still starting is let finish, then stopped,
   // so an early SIGTERM never leaves the embedded PostgreSQL behind.
@@ -37,7 +39,11 @@ async function main() {
     if (sweeper) clearInterval(sweeper);
     // Applications keep running: their processes outlive the server, and the next start adopts them.
     await services?.router.close().catch((err: unknown) => log.error({ err }, 'error while closing the router'));
+    // fleet upgrades: applications in flight finish, nothing new starts; the next start goes on
+    await services?.fleet.stop().catch((err: unknown) => log.error({ err }, 'error while stopping fleet upgrades'));
     await services?.deployments.idle();
+    // no new jobs here; the running ones finish (up to PAVE_JOB_STOP_TIMEOUT) or go back to the queue for another server
+    await services?.jobs.stop().catch((err: unknown) => log.error({ err }, 'error while stopping the job worker'));
     if (app) {
       // In-flight requests finish; keep-alive connections are closed as soon as they are idle, and
       // whatever is still open after the grace period is cut (its transaction rolls back).
@@ -62,6 +68,7 @@ async function main() {
   services = createServices({
     store, log, dataDir: config.dataDir, box, drivers: builtinDrivers(), platformSource: parsePlatformSource(config.platform ?? SAMPLE_PLATFORM),
     deployments: { keepWarm: config.keepWarm, warmSeconds: config.warmSeconds, healthTimeout: config.healthTimeout, stopGrace: config.stopGrace },
+    jobs: jobSettings,
     auth: {
       publicUrl: config.publicUrl,
       oidc: config.oidcIssuer
@@ -84,7 +91,13 @@ async function main() {
   // The router first, then what runs behind it: released applications answer again as soon as possible.
   const routerPort = await services.router.listen(config.routerPort, config.host);
   await services.deployments.reconcile();
-  await services.actions.failInterrupted();
+  // Runs left open by an earlier run of this server are failed now; while other servers are live, their open
+  // runs may be theirs and still going (each holds a job: a dead server's are failed by whoever finds its lease run out).
+  const others = (await services.jobs.servers.live()).map((s) => s.id);
+  const deadHere = await services.jobs.servers.deadOnThisHost(others, services.jobs.serverId);
+  if (others.length === deadHere.length) await services.actions.failInterrupted();
+  // fleet upgrades the last server left running: applications in flight are put back, then they go on
+  await services.fleet.resume();
   const deployments = services.deployments;
   sweeper = setInterval(() => void deployments.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed')), config.reaperInterval * 1000);
   sweeper.unref();
@@ -93,6 +106,8 @@ async function main() {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   services.auth.listening(url);
+  // this server joins the registry and starts taking jobs before it says it is running
+  await services.jobs.start({ version: VERSION, url });
   // The banner is for the person who ran `npm start`; it goes to stdout, not the JSON log.
   const lines = [``, `  Pave ${VERSION} is running`, `  Portal:  ${url}/`, `  API:     ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`, `  Router:  http://<app>-<env>.localhost:${routerPort} (or http://localhost:${routerPort}/<app>-<env>/)`, `  Store:   ${store.mode === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`];
   if (boot && !boot.preset) {

@@ -8,6 +8,9 @@ import * as m0005 from './migrations/0005_actions_audit.ts';
 import * as m0007 from './migrations/0007_identity.ts';
 import * as m0008 from './migrations/0008_rbac.ts';
 import * as m0009 from './migrations/0009_metrics.ts';
+import * as m0010 from './migrations/0010_fleet.ts';
+import * as m0011 from './migrations/0011_jobs.ts';
+import * as m0012 from './migrations/0012_runtime_targets.ts';
 
 /**
  * Numbered migrations, applied in order at start. Kysely's migrator takes a PostgreSQL advisory lock,
@@ -23,6 +26,9 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_identity': m0007,
   '0008_rbac': m0008,
   '0009_metrics': m0009,
+  '0010_fleet': m0010,
+  '0011_jobs': m0011,
+  '0012_runtime_targets': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -107,6 +107,8 @@ export interface ApplicationsTable {
   workload: Json<Record<string, unknown> | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The application's runtime target over the team profile's (0012); null: the profile's. */
+  runtime: Opt<RuntimeName>;
 }
 
 export interface ApplicationAddonsTable {
@@ -129,7 +131,12 @@ export interface EnvironmentsTable {
   released_deployment_id: Opt<string>;
   cloned_from: Opt<string>;
   replicas: Opt<number>;
+  /** The environment's runtime target over the application's and the team profile's (0012); null: theirs. */
+  runtime: Opt<RuntimeName>;
 }
+
+/** Where deployments run (0012): the local process runtime, a Kubernetes cluster, or a GitOps repository. */
+export type RuntimeName = 'local' | 'kubernetes' | 'gitops';
 
 export type ActionRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed-out';
 
@@ -230,6 +237,12 @@ export interface DeploymentsTable {
   created_at: Timestamp;
   finished_at: NullableTimestamp;
   duration_ms: Opt<number>;
+  /** Where it ran (0012), the target's settings (cluster, namespace, repository; no credentials), its rendered objects (sealed), each object's outcome, and a GitOps commit. */
+  runtime: ColumnType<RuntimeName, RuntimeName | undefined, RuntimeName>;
+  target: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  rendered: Opt<Buffer>;
+  objects: JsonDefault<Record<string, unknown>[]>;
+  commit_sha: Opt<string>;
 }
 
 export interface ReleasesTable {
@@ -331,6 +344,133 @@ export interface RoleBindingsTable {
   created_at: Timestamp;
 }
 
+// ---- fleet upgrades (0010) ----
+
+/** An application held at a version of a template or add-on: upgrades leave it out, with the reason. */
+export interface FleetPinsTable {
+  entity_id: string;
+  kind: 'template' | 'addon';
+  name: string;
+  version: string;
+  reason: string;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+/** A reviewed upgrade plan: the per-application diffs and the exclusions, as computed. */
+export interface FleetPlansTable {
+  id: Generated<string>;
+  kind: 'template' | 'addon';
+  name: string;
+  version: string;
+  selector: JsonDefault<Record<string, unknown>>;
+  inputs: JsonDefault<Record<string, unknown>>;
+  applications: JsonDefault<unknown[]>;
+  excluded: JsonDefault<unknown[]>;
+  up_to_date: Generated<number>;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface FleetUpgradesTable {
+  id: Generated<string>;
+  plan_id: string;
+  kind: 'template' | 'addon';
+  name: string;
+  version: string;
+  options: Json<Record<string, unknown>>;
+  status: string;
+  current_wave: Opt<number>;
+  error: Opt<string>;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+/** One application of an upgrade: its wave, its state, and what it was before (to put it back). */
+export interface FleetUpgradeAppsTable {
+  upgrade_id: string;
+  entity_id: string | null;
+  ref: string;
+  position: number;
+  wave: number;
+  state: string;
+  from_version: string;
+  to_version: string;
+  instances: JsonDefault<string[]>;
+  previous: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  environments: JsonDefault<unknown[]>;
+  error: Opt<string>;
+  attempts: Generated<number>;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: Opt<number>;
+}
+
+export interface FleetUpgradeEventsTable {
+  seq: Generated<string>;
+  upgrade_id: string;
+  at: Timestamp;
+  type: string;
+  wave: Opt<number>;
+  application: Opt<string>;
+  environment: Opt<string>;
+  message: string;
+}
+
+// ---- jobs and servers (0011) ----
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A unit of background work claimed by one server at a time (src/jobs/queue.ts). */
+export interface JobsTable {
+  id: Generated<string>;
+  kind: string;
+  subject: Opt<string>;
+  payload: JsonDefault<unknown>;
+  state: JobState;
+  concurrency_key: Opt<string>;
+  actor: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  takeovers: Generated<number>;
+  locked_by: Opt<string>;
+  lease_expires_at: NullableTimestamp;
+  heartbeat_at: NullableTimestamp;
+  run_at: Timestamp;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+/** What happened to a job, in order: its handler's progress, claims, takeovers, the end. */
+export interface JobEventsTable {
+  /** bigserial, read as a number (src/store/db.ts). */
+  id: Generated<number>;
+  job_id: string;
+  at: Timestamp;
+  attempt: number;
+  server_id: Opt<string>;
+  type: string;
+  data: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+/** A running Pave server and its heartbeat (src/jobs/servers.ts). */
+export interface ServersTable {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  url: Opt<string>;
+  started_at: Timestamp;
+  last_seen: Timestamp;
+}
+
 export interface Database {
   entities: EntitiesTable;
   relations: RelationsTable;
@@ -355,6 +495,14 @@ export interface Database {
   auth_requests: AuthRequestsTable;
   login_failures: LoginFailuresTable;
   role_bindings: RoleBindingsTable;
+  fleet_pins: FleetPinsTable;
+  fleet_plans: FleetPlansTable;
+  fleet_upgrades: FleetUpgradesTable;
+  fleet_upgrade_apps: FleetUpgradeAppsTable;
+  fleet_upgrade_events: FleetUpgradeEventsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  servers: ServersTable;
 }
 
 export type ResourceRow = Selectable<ResourcesTable>;
@@ -370,3 +518,6 @@ export type NewEntityRow = Insertable<EntitiesTable>;
 export type EntityRowUpdate = Updateable<EntitiesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type RoleBindingRow = Selectable<RoleBindingsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type JobEventRow = Selectable<JobEventsTable>;
+export type ServerRow = Selectable<ServersTable>;

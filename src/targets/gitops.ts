@@ -116,11 +116,13 @@ export function gitopsFiles(objects: readonly RenderedObject[], secrets: 'omit' 
   return { files, omitted };
 }
 
-function message(c: Omit<GitOpsChange, 'objects'>, kind: 'deploy' | 'rollback', omitted: string[], from?: string): string {
+function message(c: Omit<GitOpsChange, 'objects'>, kind: 'deploy' | 'rollback' | 'remove', omitted: string[], from?: string): string {
   const who = c.author.replace(/^user:(default\/)?/, '');
   const subject = kind === 'deploy'
     ? `Deploy ${c.application} to ${c.environment}: deployment ${c.deployment.number}, build ${c.build}, by ${who}`
-    : `Roll back ${c.application} in ${c.environment} to deployment ${c.deployment.number} (build ${c.build}), by ${who}`;
+    : kind === 'rollback'
+      ? `Roll back ${c.application} in ${c.environment} to deployment ${c.deployment.number} (build ${c.build}), by ${who}`
+      : `Remove ${c.application} from ${c.environment} (last deployment ${c.deployment.number}, build ${c.build}), by ${who}`;
   const body = [
     ...(from ? [`Restores the files of commit ${from}.`, ''] : []),
     ...(omitted.length ? ['Secrets not committed (the cluster must provide them):', ...omitted.map((s) => `- ${s}`), ''] : []),
@@ -236,8 +238,12 @@ export class GitOpsWriter {
     return { commit: await this.head(), changed, pushed };
   }
 
-  /** Writes a deployment's objects into its application's folder: one commit (none if nothing changed), pushed when there is a remote. */
-  write(change: GitOpsChange): Promise<GitOpsResult> {
+  /**
+   * Writes a deployment's objects into its application's folder: one commit (none if nothing changed),
+   * pushed when there is a remote. `kind: 'rollback'` (an earlier deployment's recorded objects, when
+   * no commit of it is found to restore) says so in the message.
+   */
+  write(change: GitOpsChange, kind: 'deploy' | 'rollback' = 'deploy'): Promise<GitOpsResult> {
     return this.serial(async () => {
       await this.prepare();
       const folder = gitopsFolder(change.cluster, change.environment, change.application);
@@ -247,8 +253,21 @@ export class GitOpsWriter {
       await mkdir(abs, { recursive: true });
       for (const f of files) await writeFile(path.join(abs, f.name), f.content);
       await this.parents(folder);
-      const res = await this.commitAndPush('clusters', message(change, 'deploy', omitted), change.author);
+      const res = await this.commitAndPush('clusters', message(change, kind, omitted), change.author);
       return { folder, files: files.map((f) => f.name), omitted, ...res };
+    });
+  }
+
+  /** A commit removing the application's folder (its environment is deleted, or moved to another target); pushed when there is a remote. */
+  remove(change: Omit<GitOpsChange, 'objects'>): Promise<GitOpsResult> {
+    return this.serial(async () => {
+      await this.prepare();
+      const folder = gitopsFolder(change.cluster, change.environment, change.application);
+      await this.git(['rm', '-r', '--quiet', '--ignore-unmatch', '--', folder]).catch(() => undefined);
+      await rm(path.join(this.t.dir, folder), { recursive: true, force: true });
+      await this.parents(folder);
+      const res = (await this.head()) ? await this.commitAndPush('clusters', message(change, 'remove', []), change.author) : { commit: null, changed: false, pushed: false };
+      return { folder, files: [], omitted: [], ...res };
     });
   }
 

@@ -5,7 +5,7 @@ import type { BuildService } from '../deployments/builds.ts';
 import type { EnvironmentConfigs } from '../deployments/config.ts';
 import type { DeploymentService } from '../deployments/service.ts';
 import { notFound, PaveError } from '../errors.ts';
-import { resolveProfile } from '../platform/profiles.ts';
+import { resolveTarget } from '../deployments/target-resolve.ts';
 import type { Db } from '../store/db.ts';
 import type { BuildRow } from '../store/schema.ts';
 import type { ScoreWorkload } from '../workloads/score.ts';
@@ -43,9 +43,11 @@ export class TargetService {
     const app = await apps.managedApplication(ref);
     const env = app.environments.find((e) => e.name === envName);
     if (!env) throw notFound(`environment ${envName} of ${ref} (it has ${app.environments.map((e) => e.name).join(', ') || 'none'})`);
-    const profile = await resolveProfile(db, app.team ?? '*');
-    const defaults = profile.environments[env.type] ?? {};
-    const runtime = req.runtime ?? (defaults.runtime === 'gitops' ? 'gitops' : 'kubernetes');
+    // the environment's target (its runtime, the application's, the team profile's) and its cluster's settings give the defaults
+    const target = await resolveTarget(db, app, env);
+    const defaults = target.defaults;
+    const cl = target.cluster;
+    const runtime = req.runtime ?? (target.runtime === 'gitops' ? 'gitops' : 'kubernetes');
     const notes: string[] = [];
     const placeholders: string[] = [];
 
@@ -80,20 +82,21 @@ export class TargetService {
     if (resolution.pending.length) placeholders.push(`resource outputs not provisioned yet (apply the environment): ${resolution.pending.join(', ')}`);
 
     const image = build?.artifact_kind === 'image' ? build.image : null;
+    const gateway = req.gateway ?? cl?.gateway;
     const result = renderKubernetes({
       application: { namespace: app.namespace, name: app.name }, environment: { name: env.name, type: env.type },
       deployment: { id: deployment.id, number: deployment.number },
       workload: resolution.workload, secretVariables: resolution.secretVariables, secretFiles: resolution.secretFiles, secretArgs: resolution.secretArgs, main,
       image, imageMissing: build ? `build ${build.number} is a local artifact (what the local process runtime runs), not an image; register an image built by CI ("pave artifacts register --image")` : 'the application has no successful build yet',
       profile: { replicas: defaults.replicas, cpu: defaults.cpu, memory: defaults.memory, healthPath: defaults.healthPath },
-      replicas: env.replicas ?? undefined, namespace: req.k8sNamespace, released: true,
+      replicas: env.replicas ?? undefined, namespace: req.k8sNamespace ?? cl?.namespace, released: true,
       route: {
-        kind: req.route === 'ingress' ? 'Ingress' : 'HTTPRoute', host: req.host, domain: req.domain, ingressClassName: req.ingressClass,
-        ...(req.gateway ? { gateway: req.gateway.includes('/') ? { namespace: req.gateway.split('/')[0]!, name: req.gateway.split('/')[1]! } : { name: req.gateway } } : {}),
+        kind: (req.route ?? cl?.route) === 'ingress' ? 'Ingress' : 'HTTPRoute', host: req.host, domain: req.domain ?? cl?.domain, ingressClassName: req.ingressClass ?? cl?.ingressClass,
+        ...(gateway ? { gateway: gateway.includes('/') ? { namespace: gateway.split('/')[0]!, name: gateway.split('/')[1]! } : { name: gateway } } : {}),
       },
       mask: req.reveal ? undefined : SECRET_MASK,
     });
-    const cluster = req.cluster ?? (defaults.region ? defaults.region.toLowerCase().replace(/[^a-z0-9-]+/g, '-') : 'default');
+    const cluster = req.cluster ?? cl?.name ?? (defaults.region ? defaults.region.toLowerCase().replace(/[^a-z0-9-]+/g, '-') : 'default');
     let gitops: RenderView['gitops'] = null;
     if (runtime === 'gitops') {
       const folder = gitopsFolder(cluster, env.name, ref);

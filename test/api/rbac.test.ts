@@ -135,6 +135,8 @@ const EXPECTED: Record<string, string> = {
   'getEnvironmentStatus@production': 'admin pe dev deployer viewer scoped',
   'getLogs@development': 'admin pe dev deployer viewer scoped',
   'getLogs@production': 'admin pe dev deployer viewer scoped',
+  'setEnvironmentRuntime@development': 'admin dev scoped',
+  'setEnvironmentRuntime@production': 'admin deployer scoped',
 
   // ---- actions (the run is one of checkout's, in development)
   listActions: ALL,

@@ -7,7 +7,9 @@ const ITEMS = [
   { label: 'Applications', to: '/applications', description: 'Services, websites, libraries', also: [] },
   { label: 'Templates', to: '/templates', description: 'Golden paths and add-ons', also: [] },
   { label: 'Teams', to: '/teams', description: 'Who owns what', also: [] },
+  { label: 'Fleet', to: '/fleet', description: 'Versions in use, upgrades', also: [] },
   { label: 'Audit', to: '/audit', description: 'Who did what, when', also: [], needs: 'audit.read' },
+  { label: 'Jobs', to: '/jobs', description: 'Background work and servers', also: [], needs: 'user.manage' },
 ];
 
 export function MainNav() {

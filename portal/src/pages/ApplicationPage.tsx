@@ -2,6 +2,7 @@ import { useParams } from 'react-router';
 import { ActionsSection } from '../components/actions/ActionsSection.tsx';
 import { DeploymentsSection } from '../components/deployments/DeploymentsSection.tsx';
 import { EntityDetails } from '../components/EntityDetails.tsx';
+import { ApplicationFleetSection } from '../components/fleet/ApplicationFleetSection.tsx';
 import { GoldenPathSection } from '../components/golden/GoldenPathSection.tsx';
 import { DeliveryMetricsSection } from '../components/metrics/DeliveryMetricsSection.tsx';
 
@@ -20,6 +21,7 @@ export function ApplicationPage() {
           <DeploymentsSection namespace={namespace} name={name} />
           <ActionsSection namespace={namespace} name={name} />
           <DeliveryMetricsSection namespace={namespace} name={name} />
+          <ApplicationFleetSection namespace={namespace} name={name} />
         </>
       }
     />

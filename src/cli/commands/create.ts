@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ApplicationCreate, Entity } from '../../contracts/catalog.ts';
 import type { ApplyResultView, PatternSummary, Resource } from '../../contracts/golden.ts';
 import { ApiError } from '../client.ts';
@@ -13,6 +13,7 @@ import { shortRef } from '../render.ts';
 import { appLabel, applyWithProgress, goldenFor, reportFailures } from './golden-shared.ts';
 import { teamNameOf } from './init.ts';
 import { collect, compact, positiveInt, withOutput, type OutputOpts } from './shared.ts';
+import { deployFor } from './deploy.ts';
 
 /**
  * `pave create [NAME]`, run in a source folder: the second of the two commands. Names the application
@@ -53,7 +54,7 @@ export function createCommand(): Command {
       .option('--size <size>', 'size (template input "size")')
       .option('--health-path <path>', 'health check path (template input "healthPath")')
       .option('--memory <memory>', 'memory (recorded only if the template has such an input)')
-      .option('--runtime <runtime>', 'runtime target (recorded only if the template has such an input)')
+      .addOption(new Option('--runtime <runtime>', "where the application's deployments run, over the team profile's runtime for each environment type (a cluster's settings come from the profile)").choices(['local', 'kubernetes', 'gitops']))
       .option('--input <key=value>', 'any template input; numbers, booleans and lists are parsed by its type (repeatable)', collect)
       .option('--addon <addon[@version][:instance]>', 'attach an add-on, e.g. postgres or postgres:db (repeatable)', collect)
       .option('--title <title>', 'display title')
@@ -87,7 +88,9 @@ Exit code 1 when the application is rejected or a resource fails to provision.`,
     const template = await golden.pattern('templates', templateName, o.templateVersion);
     stackNote(template, stacks);
 
-    const { inputs, notes } = templateInputs(template, o, profile);
+    // --runtime is the application's runtime target; a template that declares a "runtime" input gets it too, when the input allows it
+    const runtimeInput = template.fields.find((f) => norm(f.name) === 'runtime');
+    const { inputs, notes } = templateInputs(template, { ...o, runtime: runtimeInput && (!runtimeInput.enum || runtimeInput.enum.includes(o.runtime)) ? o.runtime : undefined }, profile);
     for (const n of notes) info(`note: ${n}`);
     const addons = (o.addon ?? []).map(parseAddon);
 
@@ -101,6 +104,7 @@ Exit code 1 when the application is rejected or a resource fails to provision.`,
       links: repository ? [{ url: repository, title: 'Repository' }] : undefined,
       title: o.title,
       description: o.description,
+      runtime: o.runtime as ApplicationCreate['runtime'],
     });
     let application: Entity;
     try {
@@ -111,6 +115,12 @@ Exit code 1 when the application is rejected or a resource fails to provision.`,
     }
     const app = { name: application.name, namespace: application.namespace };
     info(`Registered ${application.ref} from ${template.name} ${template.version}, owned by ${shortRef(application.owner, 'team') ?? team}.`);
+    // where its deployments go: the runtime (and cluster) of its first environment
+    const target = (await deployFor(cmd).status(app, ENV).catch(() => null))?.target ?? null;
+    if (target) {
+      info(`Runtime in ${ENV}: ${target.runtime} (${target.source === 'application' ? 'set with --runtime' : `from the ${target.source}`})${target.cluster ? `, cluster ${target.cluster}${target.location ? ` (${target.location})` : ''}` : ''}.`);
+      if (target.problem) info(`warning: deployments to ${ENV} will be refused until a platform engineer fixes the team profile: ${target.problem.path}: ${target.problem.message}`);
+    }
 
     let result: ApplyResultView | null = null;
     let resources: Resource[] = [];
@@ -124,6 +134,7 @@ Exit code 1 when the application is rejected or a resource fails to provision.`,
       template: { name: template.name, version: template.version },
       inputs,
       environment: ENV,
+      runtime: target,
       apply: result,
       resources,
     };

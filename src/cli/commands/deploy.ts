@@ -138,8 +138,23 @@ export function diffText(d: DeploymentDiff): string {
 
 const releasedText = (s: EnvironmentStatus) => (s.released ? `#${s.released.number} (build ${s.released.build.number})` : null);
 
+/** `kubernetes (cluster eu-west-1)`, `local`; with a mark when the cluster settings cannot serve it. */
+export const runtimeText = (s: EnvironmentStatus) => (s.target ? `${s.target.runtime}${s.target.cluster ? ` (cluster ${s.target.cluster})` : ''}${s.target.problem ? ' [settings invalid]' : ''}` : null);
+
 export function statusesTable(items: EnvironmentStatus[]): string {
-  return table(['ENVIRONMENT', 'TYPE', 'STATUS', 'RELEASED', 'URL', 'PROCESSES'], items.map((s) => [s.name, s.type, s.status, releasedText(s), s.url, processesText(s.released)]));
+  // the RUNTIME column when an environment runs elsewhere than on the local runtime
+  if (items.every((s) => !s.target || s.target.runtime === 'local')) {
+    return table(['ENVIRONMENT', 'TYPE', 'STATUS', 'RELEASED', 'URL', 'PROCESSES'], items.map((s) => [s.name, s.type, s.status, releasedText(s), s.url, processesText(s.released)]));
+  }
+  return table(['ENVIRONMENT', 'TYPE', 'STATUS', 'RUNTIME', 'RELEASED', 'URL', 'PROCESSES'], items.map((s) => [s.name, s.type, s.status, runtimeText(s), releasedText(s), s.url, processesText(s.released) ?? objectsText(s)]));
+}
+
+/** `6 objects: 5 ready, 1 progressing`. */
+function objectsText(s: EnvironmentStatus): string | null {
+  if (!s.objects?.length) return null;
+  const by = new Map<string, number>();
+  for (const o of s.objects) by.set(o.state, (by.get(o.state) ?? 0) + 1);
+  return `${s.objects.length} objects: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`;
 }
 
 export function statusText(s: EnvironmentStatus): string {
@@ -152,9 +167,14 @@ export function statusText(s: EnvironmentStatus): string {
       ['Released', s.released ? `deployment ${s.released.number}, build ${s.released.build.number} (${shortDigest(s.released.build.digest)}), config v${s.released.configVersion}` : '(nothing yet)'],
       ['Cloned from', s.clonedFrom],
       ['Expires', when(s.expiresAt)],
+      ['Runtime', s.target ? `${s.target.runtime} (${s.target.source === 'default' ? 'the default' : `set by the ${s.target.source}`})` : null],
+      ['Target', s.target?.cluster ? `cluster ${s.target.cluster}${s.target.location ? ` at ${s.target.location}` : ''}${s.target.namespace ? `, namespace ${s.target.namespace}` : ''}` : null],
+      ['Settings problem', s.target?.problem ? `${s.target.problem.path}: ${s.target.problem.message}` : null],
+      ['Released on', s.released?.target ? `${s.released.target.runtime}, cluster ${s.released.target.cluster}${s.released.target.namespace ? `, namespace ${s.released.target.namespace}` : ''}${s.released.target.commit ? `, commit ${s.released.target.commit.slice(0, 12)}` : ''}` : null],
     ]),
   ];
   if (s.released?.processes.length) parts.push('', processTable(s.released));
+  if (s.objects?.length) parts.push('', table(['OBJECT', 'STATE', 'DETAIL'], s.objects.map((o) => [o.object, o.state, o.detail ?? null])));
   if (s.deployments.length) {
     parts.push('', 'Also running:', table(['#', 'STATUS', 'RUNNING', 'BUILD', 'PROCESSES'], s.deployments.map((d) => [d.number, d.status, d.running, d.build.number, processesText(d)])));
   }

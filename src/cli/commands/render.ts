@@ -8,7 +8,9 @@ import { clientFor } from './shared.ts';
 /**
  * `pave render <app> --env <env> --runtime kubernetes|gitops`: the Kubernetes objects of an
  * environment (or, for gitops, the files as they would be committed), validated, printed as
- * multi-document YAML for review (`-o json`: the whole answer). Notes go to stderr: placeholders for
+ * multi-document YAML for review (`-o json`: the whole answer). Without options it renders for the
+ * environment's target: its runtime and its cluster's settings (team profile environments.<type>.cluster),
+ * i.e. what the next deployment would apply or commit. Notes go to stderr: placeholders for
  * what is not known yet, warnings, and errors (what Kubernetes cannot express), which exit 1.
  */
 
@@ -19,16 +21,16 @@ type RenderOpts = EnvOpts & {
 
 export function renderCommand(): Command {
   return appCommand(new Command('render'), "Print an environment's Kubernetes objects (or GitOps files), validated against the Kubernetes schemas, for review")
-    .addOption(new Option('--runtime <runtime>', "target: kubernetes or gitops (default: the environment's runtime in the team profile, else kubernetes)").choices(['kubernetes', 'gitops']))
+    .addOption(new Option('--runtime <runtime>', "target: kubernetes or gitops (default: the environment's runtime when it is one of them, else kubernetes)").choices(['kubernetes', 'gitops']))
     .option('--deployment <deployment>', 'render what an existing deployment ran (number or id)', selector)
     .option('--build <build>', 'render this build (default: the newest successful one)', selector)
-    .option('--k8s-namespace <namespace>', 'an existing Kubernetes namespace to use (default: <app>-<env>, created)')
+    .option('--k8s-namespace <namespace>', "an existing Kubernetes namespace to use (default: the cluster's namespace, else <app>-<env>, created)")
     .addOption(new Option('--route <kind>', 'how a released environment is routed').choices(['httproute', 'ingress']))
     .option('--host <host>', "the environment's host")
-    .option('--domain <domain>', 'the domain hosts are made in: <app>-<env>.<domain>')
+    .option('--domain <domain>', "the domain hosts are made in: <app>-<env>.<domain> (default: the cluster's)")
     .option('--gateway <gateway>', 'the Gateway an HTTPRoute attaches to: <name> or <namespace>/<name> (default pave)')
     .option('--ingress-class <class>', 'the IngressClass of an Ingress')
-    .option('--cluster <cluster>', "the cluster's folder in the GitOps layout (default: the profile's region)")
+    .option('--cluster <cluster>', "the cluster's folder in the GitOps layout (default: the cluster's name, else the profile's region)")
     .option('--reveal', 'show secret values in clear (needs secret.read; audited)')
     .addHelpText('after', '\nExample:\n  pave render shop --env production --runtime kubernetes > shop.yaml\n\nWithout -o json the objects are printed as YAML (table and yaml alike); placeholders, warnings and errors go to stderr; errors exit 1.')
     .action(async (arg: string, o: RenderOpts, cmd: Command) => {

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import type { ApplicationService } from '../../applications/service.ts';
+import { APPLY_RESOURCES, applyKey } from '../../applications/apply-job.ts';
+import { JobService } from '../../jobs/service.ts';
+import { currentActor } from '../../policies/actor.ts';
+import { streamJob } from './jobs.ts';
 import type { DeploymentService } from '../../deployments/service.ts';
 import { refOf } from '../../catalog/model.ts';
 import { NamePathSchema } from '../../contracts/catalog.ts';
@@ -34,7 +38,7 @@ const bodyField = (i: RawInput, k: string): string | undefined => {
 };
 
 /** Applications made from golden paths: their add-ons, environments and resources. */
-export function goldenRoutes(apps: ApplicationService, deployments: DeploymentService, access?: AccessControl): Route[] {
+export function goldenRoutes(apps: ApplicationService, deployments: DeploymentService, access?: AccessControl, jobs?: JobService): Route[] {
   const base = '/api/v1/applications/:name';
   return [
     defineRoute({
@@ -123,13 +127,29 @@ export function goldenRoutes(apps: ApplicationService, deployments: DeploymentSe
     defineRoute({
       method: 'POST', url: `${base}/environments/:env/apply`, operationId: 'applyResources', summary: 'Provision, update and delete resources until they match the application', tag: 'resources',
       permission: { name: 'environment.write', scope: 'environment' },
-      description: `Idempotent. With Accept: ${NDJSON} the progress streams as one JSON line per event, then a {"result": …} line. With refresh=true, unchanged resources are checked with their driver and provisioned again when they drifted.`,
+      description: `Idempotent. Runs as a job (resources.apply; its id in the x-pave-job header): any Pave server may run it, and if that server dies another takes it over and converges it. One apply per environment at a time (409 while one is queued or running). With Accept: ${NDJSON} the progress streams as one JSON line per event (read from the store, whichever server runs the job), then a {"result": …} line. With refresh=true, unchanged resources are checked with their driver and provisioned again when they drifted.`,
       params: EnvPath, query: Ns.extend({ refresh: z.enum(['true', 'false']).default('false') }), errors: [404, 409], response: { status: 200, description: 'What was done; ok is false when a resource failed', schema: ApplyResultSchema },
-      handler: ({ params, query, req, reply }) => {
+      handler: async ({ params, query, req, reply, principal }) => {
         const app = ref(query.namespace, params.name);
         const opts = { refresh: query.refresh === 'true' };
-        if (wantsStream(req)) return streamWork(reply, (emit) => apps.apply(app, params.env, emit, opts)) as never;
-        return apps.apply(app, params.env, undefined, opts);
+        if (!jobs) {
+          if (wantsStream(req)) return streamWork(reply, (emit) => apps.apply(app, params.env, emit, opts)) as never;
+          return apps.apply(app, params.env, undefined, opts);
+        }
+        // 404 (application, environment) and 409 (its graph) before anything is queued
+        const { env } = await apps.target(app, params.env);
+        // the job runs as its caller (policies read request.actor), with their grants as they are now
+        const actor = currentActor();
+        const job = await jobs.submit(APPLY_RESOURCES, { application: app, environment: params.env, refresh: opts.refresh }, {
+          createdBy: principal.userRef, key: applyKey(env.id),
+          actor: actor ? { user: actor.user, roles: actor.roles, requestId: actor.requestId, grants: actor.grants ? await actor.grants() : undefined } : null,
+        });
+        reply.header('x-pave-job', job.id);
+        if (wantsStream(req)) return streamJob(reply, jobs, job.id, { event: (e) => (e.type === 'progress' ? e.data : undefined), result: (j) => JobService.settle(j) }) as never;
+        const ctl = new AbortController();
+        reply.raw.on('close', () => ctl.abort()); // the client went away: stop waiting (the job goes on)
+        const done = await jobs.wait(job.id, ctl.signal);
+        return done ? JobService.settle(done) : (undefined as never);
       },
     }),
     defineRoute({

@@ -251,6 +251,12 @@ export class KubernetesTarget {
     return true;
   }
 
+  /** Server-side applies the objects in order; stops at the first refusal (its status says why). */
+  async applyObjects(objects: KubeObject[], out: ObjectStatus[] = []): Promise<{ ok: boolean; objects: ObjectStatus[] }> {
+    const ok = await this.applyAll(objects, out);
+    return { ok, objects: out };
+  }
+
   /** Polls a Deployment or StatefulSet until every replica is updated and available, or the deadline. */
   async waitRollout(r: ObjectRef, deadline: number): Promise<{ ok: true } | { ok: false; reason: string }> {
     for (;;) {

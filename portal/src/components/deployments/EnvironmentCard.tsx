@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Card, Group, Stack, Table, Text, Tooltip } from '@mantine/core';
 import type { EnvironmentStatus } from '../../api/deployments.ts';
-import { ago, ENV_STATUS_COLORS, fullTime, PROCESS_STATE_COLORS, RUNNING_COLORS, shortDigest } from './format.ts';
+import { ago, ENV_STATUS_COLORS, fullTime, OBJECT_STATE_COLORS, PROCESS_STATE_COLORS, RUNNING_COLORS, RUNTIME_COLORS, shortDigest } from './format.ts';
 
 interface Props {
   env: EnvironmentStatus;
@@ -42,6 +42,13 @@ export function EnvironmentCard({ env, selected, busy, canPromote, onSelect, onD
               <Badge size="xs" variant="light" color="gray" radius="sm" tt="none">
                 {env.type}
               </Badge>
+            )}
+            {env.target && (
+              <Tooltip label={`${env.target.runtime}${env.target.cluster ? ` on cluster ${env.target.cluster}` : ''} (${env.target.source === 'default' ? 'the default' : `set by the ${env.target.source}`})`}>
+                <Badge size="xs" variant="outline" color={RUNTIME_COLORS[env.target.runtime] ?? 'gray'} radius="sm" tt="none" data-testid="env-runtime">
+                  {env.target.runtime}
+                </Badge>
+              </Tooltip>
             )}
           </Group>
           <Badge color={ENV_STATUS_COLORS[env.status] ?? 'gray'} variant={env.status === 'empty' ? 'outline' : 'filled'} radius="sm" tt="none" data-testid="env-status">
@@ -117,6 +124,41 @@ export function EnvironmentCard({ env, selected, busy, canPromote, onSelect, onD
                     )}
                   </Table.Td>
                   <Table.Td c="dimmed">{p.port ? `:${p.port}` : ''}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+
+        {env.target?.cluster && (
+          <Text size="xs" c="dimmed" data-testid="env-target" style={{ overflowWrap: 'anywhere' }}>
+            {env.target.runtime === 'gitops' ? 'GitOps repository' : 'Cluster'} <b>{env.target.cluster}</b>
+            {env.target.location ? ` · ${env.target.location}` : ''}
+            {env.target.namespace ? ` · namespace ${env.target.namespace}` : ''}
+          </Text>
+        )}
+        {env.target?.problem && (
+          <Text size="xs" c="red.8" data-testid="env-target-problem">
+            Deployments are refused: {env.target.problem.path}: {env.target.problem.message}
+          </Text>
+        )}
+
+        {env.objects && env.objects.length > 0 && (
+          <Table withRowBorders={false} verticalSpacing={2} horizontalSpacing="xs" fz="xs" data-testid="env-objects">
+            <caption style={{ captionSide: 'top', textAlign: 'left', fontSize: 'var(--mantine-font-size-xs)', color: 'var(--mantine-color-dimmed)' }}>Objects</caption>
+            <Table.Tbody>
+              {env.objects.map((o) => (
+                <Table.Tr key={o.object}>
+                  <Table.Td ff="monospace" style={{ overflowWrap: 'anywhere' }}>
+                    {o.object}
+                  </Table.Td>
+                  <Table.Td>
+                    <Tooltip label={o.detail ?? o.state} disabled={!o.detail}>
+                      <Badge size="xs" radius="sm" variant="light" color={OBJECT_STATE_COLORS[o.state] ?? 'gray'} tt="none">
+                        {o.state}
+                      </Badge>
+                    </Tooltip>
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

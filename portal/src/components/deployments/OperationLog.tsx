@@ -11,6 +11,7 @@ const TAG_COLORS: Record<string, string> = {
   healthy: 'green',
   failed: 'red',
   'release-phase': 'violet',
+  switching: 'blue',
   released: 'green',
   draining: 'orange',
   stderr: 'red',

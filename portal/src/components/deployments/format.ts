@@ -7,6 +7,16 @@ export const ENV_STATUS_COLORS: Record<string, string> = {
   empty: 'gray',
   deleting: 'orange',
   'delete-failed': 'red',
+  committed: 'green',
+  'out-of-sync': 'orange',
+  unknown: 'gray',
+};
+
+/** Where an environment's deployments run (runtime targets). */
+export const RUNTIME_COLORS: Record<string, string> = { local: 'gray', kubernetes: 'blue', gitops: 'grape' };
+/** A Kubernetes object's (or GitOps file's) state. */
+export const OBJECT_STATE_COLORS: Record<string, string> = {
+  ready: 'green', applied: 'green', committed: 'green', progressing: 'blue', rendered: 'blue', missing: 'red', failed: 'red', pruned: 'gray', skipped: 'gray', omitted: 'yellow',
 };
 
 export const DEPLOYMENT_STATUS_COLORS: Record<string, string> = { healthy: 'green', failed: 'red', starting: 'blue' };
