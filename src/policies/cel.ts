@@ -28,8 +28,8 @@ export const REQUEST_SHAPES: Record<PolicyEvent, Shape> = {
   'application.create': { ...COMMON, environments: 'value', addons: 'value' },
   'addon.attach': { ...COMMON, addon: { name: 'value', instance: 'value', version: 'value', inputs: 'open' } },
   'resource.provision': { ...COMMON, resource: { name: 'value', type: 'value', class: 'value', id: 'value', origin: 'value', params: 'open', exists: 'value' } },
-  'deployment.create': { ...COMMON, deployment: { build: 'value', replicas: 'value', release: 'value', promotedFrom: 'value' } },
-  release: { ...COMMON, release: { kind: 'value', deployment: 'value', build: 'value' } },
+  'deployment.create': { ...COMMON, deployment: { build: 'value', replicas: 'value', release: 'value', promotedFrom: 'value', runtime: 'value' } },
+  release: { ...COMMON, release: { kind: 'value', deployment: 'value', build: 'value', runtime: 'value' } },
   'action.run': { ...COMMON, action: { id: 'value', key: 'value', kind: 'value', source: 'value', title: 'value', params: 'open' } },
 };
 

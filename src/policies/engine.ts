@@ -484,9 +484,9 @@ function eventPart(event: PolicyEvent, details: Record<string, unknown>, overrid
     case 'resource.provision':
       return merge('resource', { name: '', type: '', class: 'default', id: '', origin: '', params: {}, exists: false });
     case 'deployment.create':
-      return merge('deployment', { build: 0, replicas: 1, release: false, promotedFrom: '' });
+      return merge('deployment', { build: 0, replicas: 1, release: false, promotedFrom: '', runtime: 'local' });
     case 'release':
-      return merge('release', { kind: 'release', deployment: 0, build: 0 });
+      return merge('release', { kind: 'release', deployment: 0, build: 0, runtime: 'local' });
     case 'action.run':
       return merge('action', { id: '', key: '', kind: '', source: '', title: '', params: {} });
   }

@@ -176,7 +176,7 @@ describe('the sample policies', () => {
     assert.deepEqual([byName['production-change-window']!.applies, byName['production-change-window']!.denied, byName['production-change-window']!.why], [true, false, 'deny is false']);
     assert.equal(byName['team-application-quota']!.why, 'listens to application.create, not release');
     assert.equal(contexts.length, 1);
-    assert.deepEqual((contexts[0]!.request as { release: unknown }).release, { kind: 'rollback', deployment: 0, build: 0 });
+    assert.deepEqual((contexts[0]!.request as { release: unknown }).release, { kind: 'rollback', deployment: 0, build: 0, runtime: 'local' });
   });
 
   test('evaluating is fast: microseconds per policy', async () => {
