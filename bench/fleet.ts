@@ -19,7 +19,7 @@
  * starts, is health-checked and is released. Memory is sampled every second (server RSS, the sum of
  * the RSS of every supervisor and application process).
  *
- * Results: bench/results/fleet-<timestamp>.json and bench/results/fleet-latest.json.
+ * Results: bench/results/fleet-<timestamp>.json and bench/results/fleet-latest.json (--quick: fleet-quick-…).
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -348,8 +348,10 @@ async function main() {
   };
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   const text = JSON.stringify(result, null, 2);
-  writeFileSync(path.join(ROOT, 'bench', 'results', `fleet-${timestamp}.json`), text);
-  writeFileSync(path.join(ROOT, 'bench', 'results', 'fleet-latest.json'), text);
+  // a quick run checks the pipeline; it does not replace the figures of a full one
+  const name = o.quick ? 'fleet-quick' : 'fleet';
+  writeFileSync(path.join(ROOT, 'bench', 'results', `${name}-${timestamp}.json`), text);
+  writeFileSync(path.join(ROOT, 'bench', 'results', `${name}-latest.json`), text);
   process.stdout.write(`${text}\n`);
   process.exit(failed ? 1 : 0);
 }

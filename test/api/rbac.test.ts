@@ -155,6 +155,30 @@ const EXPECTED: Record<string, string> = {
   exportAuditEvents: 'admin pe',
   verifyAuditLog: 'admin pe',
 
+  // ---- fleet: the view and upgrades' progress are platform.read; plans show what the caller may read;
+  // upgrades are platform.write; pins are application.write on the application
+  getFleet: 'admin pe dev other deployer viewer',
+  listFleetApplications: 'admin pe dev other deployer viewer',
+  createFleetPlan: ALL,
+  getFleetPlan: ALL,
+  startFleetUpgrade: 'admin pe',
+  listFleetUpgrades: 'admin pe dev other deployer viewer',
+  getFleetUpgrade: 'admin pe dev other deployer viewer',
+  listFleetUpgradeEvents: 'admin pe dev other deployer viewer',
+  pauseFleetUpgrade: 'admin pe',
+  resumeFleetUpgrade: 'admin pe',
+  cancelFleetUpgrade: 'admin pe',
+  listApplicationUpgrades: 'admin pe dev deployer viewer scoped',
+  listApplicationPins: 'admin pe dev deployer viewer scoped',
+  pinApplication: 'admin dev',
+  unpinApplication: 'admin dev',
+
+  // ---- jobs and servers: audit.read; a job's own page also for who started it (checked by the handler)
+  listJobs: 'admin pe',
+  getJob: ALL,
+  followJob: ALL,
+  listServers: 'admin pe',
+
   // ---- platform and policies: readable by all (platform.read), changed by platform engineers
   listTemplates: 'admin pe dev other deployer viewer',
   getTemplate: 'admin pe dev other deployer viewer',
@@ -254,7 +278,8 @@ function samplePath(template: string, env: string): string {
       if (template.startsWith('/api/v1/entities/')) return 'checkout';
       return 'probe';
     }
-    const fixed: Record<string, string> = { kind: 'application', namespace: 'default', addon: 'volume', build: '1', deployment: '1', action: 'smoke-test' };
+    if (p === 'kind' && template.includes('/pins/')) return 'template';
+    const fixed: Record<string, string> = { pattern: 'node-service', kind: 'application', namespace: 'default', addon: 'volume', build: '1', deployment: '1', action: 'smoke-test' };
     assert.ok(fixed[p], `no sample value for path parameter ${p} in ${template}`);
     return fixed[p]!;
   });

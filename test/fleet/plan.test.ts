@@ -141,6 +141,15 @@ describe('fleet view, pins and plans', { timeout: 120_000 }, () => {
     assert.deepEqual(g.addons, [{ instance: 'tmp', addon: 'scratch', change: 'upgraded', from: '1.0.0', to: '1.1.0' }]);
     assert.deepEqual(g.workload, [{ path: 'variables.SCRATCH_KIND', change: 'added', to: 'local' }]);
     assert.deepEqual(g.resources, []);
+    // applied: the instance moves, the application's template stays
+    const started = await json<{ id: string }>(await s.api('/api/v1/fleet/upgrades', { method: 'POST', json: { plan: p.id } }), 201);
+    await s.services.fleet.idle();
+    const done = await json<{ status: string; applications: { state: string }[] }>(await s.api(`/api/v1/fleet/upgrades/${started.id}`), 200);
+    assert.deepEqual([done.status, done.applications.map((a) => a.state)], ['succeeded', ['upgraded']]);
+    const gp = await json<{ template: { version: string }; addons: { name: string; version: string }[] }>(await s.api('/api/v1/applications/gamma/golden-path'), 200);
+    assert.deepEqual([gp.template.version, gp.addons.map((a) => [a.name, a.version])], ['1.0.0', [['tmp', '1.1.0']]]);
+    const vars = await json<{ containers: Record<string, Record<string, string>> }>(await s.api('/api/v1/applications/gamma/environments/development/variables'), 200);
+    assert.equal(vars.containers.web?.SCRATCH_KIND, 'local');
   });
 
   test('after unpinning, the application is planned again', async () => {

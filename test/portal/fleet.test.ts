@@ -21,8 +21,6 @@ import { newInputs, parseLabelTags } from '../../portal/src/components/fleet/pla
 import { spreadSegments } from '../../portal/src/components/fleet/spread.ts';
 
 const TIMEOUT = 10_000;
-
-const TIMEOUT = 10_000;
 /** An upgrade redeploys a real process; give it more room than a page load. */
 const WORK_TIMEOUT = 30_000;
 
@@ -70,7 +68,8 @@ describe('web portal: fleet', { timeout: 120_000 }, () => {
     await createApp(server, 'gamma', ['development'], { owner: 'team-b' });
     await createApp(server, 'blocked-one', ['development']);
     await createApp(server, 'pinme', ['development']);
-    // alpha serves the fixture app, so its upgrade redeploys it (and takes long enough to pause)
+    // alpha serves the fixture app, so its upgrade redeploys it; SLOW_START makes that take long enough to pause
+    await json(await server.api('/api/v1/applications/alpha/environments/development/config', { method: 'PATCH', json: { set: { SLOW_START: '2000' } } }), 200);
     await deployEverywhere(server, 'alpha', ['development']);
     platform.write('svc-2.0.0.yaml', V2);
     platform.write('policy.yaml', BLOCK_POLICY);
@@ -164,6 +163,7 @@ describe('web portal: fleet', { timeout: 120_000 }, () => {
     assert.equal(await pin.getAttribute('data-version'), '1.0.0');
     assert.match(await pin.innerText(), new RegExp(`held at 1\\.0\\.0[\\s\\S]*${REASON}`));
     assert.equal(await page.getByTestId('pin-button').count(), 0, 'nothing else to pin');
+    await section.screenshot({ path: '/tmp/pave-portal-fleet-app-pinned.png' });
 
     await page.goto('/fleet?kind=template&name=svc');
     const listed = page.getByTestId('fleet-pins').locator('li[data-application="pinme"]');
@@ -299,6 +299,16 @@ describe('web portal: fleet', { timeout: 120_000 }, () => {
     const upgrade = page.getByTestId('fleet-upgrades').locator('tbody tr').first();
     assert.equal(await upgrade.getAttribute('data-status'), 'succeeded');
     assert.match(await upgrade.innerText(), /svc → 2\.0\.0[\s\S]*3 of 3 upgraded/);
+  });
+
+  it('unpins from the application page', async () => {
+    await page.goto('/applications/default/pinme');
+    await page.getByRole('button', { name: 'Unpin svc' }).click();
+    const section = page.getByRole('region', { name: 'Fleet upgrades' });
+    await until('the pin is gone', async () => /Not pinned/.test(await section.innerText()));
+    assert.equal(await page.getByTestId('pin-button').count(), 1, 'it can be pinned again');
+    const pins = await json<{ items: unknown[] }>(await server.api('/api/v1/applications/pinme/pins'), 200);
+    assert.deepEqual(pins.items, []);
   });
 
   it('logged no errors in the browser but the refused empty reason', () => {

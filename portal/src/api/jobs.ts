@@ -1,5 +1,5 @@
 /**
- * Jobs and servers (admins): background work any Pave server of the installation may run, and the
+ * Jobs and servers (admins and platform engineers: audit.read): background work any Pave server of the installation may run, and the
  * registry of servers. Types come from src/contracts/jobs.ts.
  */
 import { useMemo } from 'react';

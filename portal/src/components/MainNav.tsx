@@ -9,7 +9,7 @@ const ITEMS = [
   { label: 'Teams', to: '/teams', description: 'Who owns what', also: [] },
   { label: 'Fleet', to: '/fleet', description: 'Versions in use, upgrades', also: [] },
   { label: 'Audit', to: '/audit', description: 'Who did what, when', also: [], needs: 'audit.read' },
-  { label: 'Jobs', to: '/jobs', description: 'Background work and servers', also: [], needs: 'user.manage' },
+  { label: 'Jobs', to: '/jobs', description: 'Background work and servers', also: [], needs: 'audit.read' },
 ];
 
 export function MainNav() {

@@ -20,7 +20,7 @@ function usePoll(ms: number): number {
   return tick;
 }
 
-/** Jobs of the installation, for admins: which server runs what, live (polled), with takeovers; and the servers. */
+/** Jobs of the installation, for admins and platform engineers (audit.read): which server runs what, live (polled), with takeovers; and the servers. */
 export function JobsPage() {
   const { me } = useSession();
   return (
@@ -29,11 +29,11 @@ export function JobsPage() {
         title="Jobs"
         description="Background work any Pave server of this installation may run, such as provisioning an environment's resources. One server runs a job at a time and renews its lease; when a server dies, another takes its jobs over and runs them again from the start."
       />
-      {can(me, 'user.manage') ? (
+      {can(me, 'audit.read') ? (
         <JobsBrowser />
       ) : (
-        <Alert color="gray" variant="light" title="Admins only">
-          Only admins may see the jobs and servers of the installation.
+        <Alert color="gray" variant="light" title="Admins and platform engineers only">
+          Only who may read the audit log (admins, platform engineers) may see the jobs and servers of the installation.
         </Alert>
       )}
     </>

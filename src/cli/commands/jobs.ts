@@ -9,8 +9,9 @@ import { clientFor, positiveInt, withOutput, type OutputOpts } from './shared.ts
 
 /**
  * `pave jobs list|show|follow` and `pave servers`: the background work of the installation (which any
- * of its servers may run, and another takes over when one dies) and the servers themselves. Admins see
- * every job; others the jobs they started.
+ * of its servers may run, and another takes over when one dies) and the servers themselves. Listing
+ * them needs audit.read (admins, platform engineers); anyone may show and follow a job they started
+ * (by its whole id: the x-pave-job header of an apply).
  */
 
 const JOB_STATES: readonly JobStateName[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -161,7 +162,7 @@ const jobsFor = (cmd: Command) => new JobsClient(clientFor(cmd));
 export function jobsCommand(): Command {
   const group = new Command('jobs').description('Background jobs of the installation: which server runs them, their progress, takeovers');
 
-  withOutput(group.command('list').alias('ls').description('Jobs, newest first (admins: all of them)'))
+  withOutput(group.command('list').alias('ls').description('Jobs of the installation, newest first (needs audit.read: admins, platform engineers)'))
     .addOption(new Option('--kind <kind>', 'only jobs of this kind, e.g. resources.apply'))
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
     .option('--limit <n>', 'how many (1 to 500)', positiveInt('--limit', 500), 50)
@@ -192,7 +193,7 @@ export function jobsCommand(): Command {
 }
 
 export function serversCommand(): Command {
-  return withOutput(new Command('servers').description('The Pave servers of the installation, their heartbeats and running jobs (admins)')).action(async (o: OutputOpts, cmd: Command) => {
+  return withOutput(new Command('servers').description('The Pave servers of the installation, their heartbeats and running jobs (needs audit.read)')).action(async (o: OutputOpts, cmd: Command) => {
     const s = await jobsFor(cmd).servers();
     await render(o.output, s, () => serversText(s));
   });

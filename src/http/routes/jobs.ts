@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { isFullAdmin } from '../../access/rbac.ts';
+import { can } from '../../access/rbac.ts';
+import type { Principal } from '../../access/principal.ts';
 import { JobDetailSchema, JobListQuerySchema, JobPageSchema, ServerListSchema, type JobEventView, type JobView } from '../../contracts/jobs.ts';
 import { forbidden, PaveError } from '../../errors.ts';
 import type { JobService } from '../../jobs/service.ts';
@@ -56,17 +57,19 @@ export function streamJob(reply: FastifyReply, jobs: JobService, id: string, map
 
 const JobPath = z.strictObject({ id: z.uuid() });
 
-/** Jobs (admins; a job's own page also for who started it) and the server registry (admins). */
+/** Jobs and the server registry: for who may read the audit log (audit.read: admins, platform engineers); a job also for who started it. */
 export function jobRoutes(jobs: JobService): Route[] {
   const hosts = async () => new Map((await jobs.servers.list()).map((s) => [s.id, `${s.host} pid ${s.pid}`]));
-  const visible = async (id: string, principal: Parameters<typeof isFullAdmin>[0]): Promise<Job> => {
+  /** Who may read the installation's jobs (audit.read: admins, platform engineers), and who started the job. */
+  const visible = async (id: string, principal: Principal): Promise<Job> => {
     const job = await jobs.get(id);
-    if (!isFullAdmin(principal) && job.createdBy !== principal.userRef) throw forbidden('only admins, and who started a job, may see it');
+    if (!can(principal, 'audit.read') && job.createdBy !== principal.userRef) throw forbidden('only who started a job, and those who may read the audit log (audit.read: admins, platform engineers), may see it');
     return job;
   };
   return [
     defineRoute({
-      method: 'GET', url: '/api/v1/jobs', operationId: 'listJobs', summary: 'Jobs of the installation, newest first (admins)', tag: 'jobs',
+      method: 'GET', url: '/api/v1/jobs', operationId: 'listJobs', summary: 'Jobs of the installation, newest first', tag: 'jobs',
+      permission: { name: 'audit.read' },
       description: 'Background work any server may run: provisioning an environment\'s resources (resources.apply), …. Each job is run by one server at a time; when that server stops renewing its lease (it crashed or lost the database), another takes it over and runs it again from the start.',
       query: JobListQuerySchema, response: { status: 200, description: 'A page of jobs', schema: JobPageSchema },
       handler: async ({ query }) => {
@@ -78,7 +81,7 @@ export function jobRoutes(jobs: JobService): Route[] {
     defineRoute({
       method: 'GET', url: '/api/v1/jobs/:id', operationId: 'getJob', summary: 'One job with its events', tag: 'jobs',
       permission: 'authenticated',
-      description: 'Admins, and the user who started the job.',
+      description: 'Who may read the audit log (audit.read: admins, platform engineers), and the user who started the job.',
       params: JobPath, errors: [403, 404], response: { status: 200, description: 'The job and its events, in order', schema: JobDetailSchema },
       handler: async ({ params, principal }) => {
         const job = await visible(params.id, principal);
@@ -88,7 +91,7 @@ export function jobRoutes(jobs: JobService): Route[] {
     defineRoute({
       method: 'GET', url: '/api/v1/jobs/:id/events', operationId: 'followJob', summary: 'A job\'s events as NDJSON; with follow, live until it ends', tag: 'jobs',
       permission: 'authenticated',
-      description: `Admins, and the user who started the job. One {"event": JobEvent} line per event (after the given event id), from the store, whichever server runs the job; with follow=true the stream stays open until the job ends, then a last {"result": Job} line.`,
+      description: `Who may read the audit log (audit.read), and the user who started the job. One {"event": JobEvent} line per event (after the given event id), from the store, whichever server runs the job; with follow=true the stream stays open until the job ends, then a last {"result": Job} line.`,
       params: JobPath,
       query: z.strictObject({ follow: z.enum(['true', 'false']).default('false'), after: z.coerce.number().int().min(0).default(0).describe('only events after this id') }),
       errors: [403, 404], response: { status: 200, description: 'One JSON line per event', contentType: NDJSON },
@@ -100,7 +103,8 @@ export function jobRoutes(jobs: JobService): Route[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/api/v1/servers', operationId: 'listServers', summary: 'The Pave servers of the installation and their heartbeats (admins)', tag: 'jobs',
+      method: 'GET', url: '/api/v1/servers', operationId: 'listServers', summary: 'The Pave servers of the installation and their heartbeats', tag: 'jobs',
+      permission: { name: 'audit.read' },
       description: 'Each server registers at start and beats every third of the job lease; it is live while its last beat is younger than the lease. A server that stops normally leaves the list; one that crashed stays, not live, for a day.',
       response: { status: 200, description: 'Servers, live ones first', schema: ServerListSchema },
       handler: async () => {

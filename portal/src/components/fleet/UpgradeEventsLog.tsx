@@ -60,8 +60,8 @@ export function UpgradeEventsLog({ events, live }: { events: UpgradeEvent[]; liv
               w{e.wave}
             </Text>
           )}
-          {e.application && ` ${appName(e.application)}`}
-          {e.environment && `/${e.environment}`}
+          {/* the application and environment, unless the message names them already */}
+          {e.application && !e.message.includes(e.application) && ` ${appName(e.application)}${e.environment ? `/${e.environment}` : ''}:`}
           {e.message && ` ${e.message}`}
         </Text>
       ))}

@@ -11,10 +11,10 @@ import { segmentColor, spreadSegments, type SpreadMeasure } from './spread.ts';
  * Each segment carries data-version and data-value and a <title> that browsers show on hover and screen
  * readers read; clicking one opens the applications on that version.
  */
-const W = 760;
-const LABEL = 190;
-const RIGHT = 150;
-const ROW = 34;
+const W = 1000;
+const LABEL = 220;
+const RIGHT = 170;
+const ROW = 32;
 const BAR = 20;
 const barW = W - LABEL - RIGHT;
 
