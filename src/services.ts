@@ -132,13 +132,12 @@ export function createServices(o: ServicesOptions): Services {
   // The local process runtime is single-host: its processes and its router live on one server's machine.
   // A multi-server installation (several live servers, or PAVE_HA=true) refuses production deployments and releases on it.
   const localRuntimeGate = singleHostGate<PolicyCheck>(policies, jobs.servers, async (c) => {
+    // the deployments module says where the deployment (or the release's deployment) runs; else where the environment deploys now
+    const said = ((c.details?.deployment ?? c.details?.release) as { runtime?: unknown } | undefined)?.runtime;
+    if (typeof said === 'string') return said === 'local';
     const app = await applications.managedApplication(c.application.ref);
     const env = app.environments.find((e) => e.name === c.environment?.name);
-    if (!env) return false;
-    // a release of an existing deployment runs where that deployment runs; anything else where the environment deploys now
-    const n = c.event === 'release' ? Number((c.details?.release as { deployment?: unknown } | undefined)?.deployment ?? 0) : 0;
-    const released = n > 0 ? await db.selectFrom('deployments').select('runtime').where('environment_id', '=', env.id).where('number', '=', n).executeTakeFirst() : undefined;
-    return (released?.runtime ?? (await resolveTarget(db, app, env)).runtime) === 'local';
+    return env ? (await resolveTarget(db, app, env)).runtime === 'local' : false;
   });
   const runtime = new LocalRuntime({ dir: path.join(o.dataDir, 'runs'), log: o.log.child({ module: 'runtime' }) });
   const router = new Router({ log: o.log.child({ module: 'router' }) });

@@ -309,6 +309,16 @@ export class JobQueue {
     return rows.map(jobEventView);
   }
 
+  /** Deletes jobs that ended more than `days` ago, with their events; returns how many. */
+  async prune(days: number): Promise<number> {
+    const res = await this.db
+      .deleteFrom('jobs')
+      .where('state', 'in', ['succeeded', 'failed', 'cancelled'])
+      .where('finished_at', '<', sql<Date>`now() - make_interval(days => ${days})`)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   /** Queued and running jobs by kind, with the age of the oldest due queued job (for the metrics). */
   async depth(): Promise<{ kind: string; state: 'queued' | 'running'; count: number; oldestSeconds: number | null }[]> {
     const res = await sql<{ kind: string; state: 'queued' | 'running'; count: number; oldest: number | null }>`

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { PROBLEM_BASE } from '../contracts/common.ts';
 import { conflict, notFound, PaveError } from '../errors.ts';
-import { setJobQueueProbe } from '../metrics/instruments.ts';
+import { clearJobQueueProbe, setJobQueueProbe, type JobQueueSample } from '../metrics/instruments.ts';
 import type { Db } from '../store/db.ts';
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from './config.ts';
 import { JobNotifier } from './notify.ts';
@@ -56,6 +56,7 @@ export class JobService {
   private readonly around: JobServiceOptions['around'];
   private worker: JobWorker | undefined;
   private starting: Promise<void> | undefined;
+  private probe: (() => Promise<JobQueueSample[]>) | undefined;
   private identity: { id: string; host: string; pid: number; version: string; url: string | null } | undefined;
 
   constructor(o: JobServiceOptions) {
@@ -101,14 +102,15 @@ export class JobService {
       handlers: this.handlers, around: this.around, onBeat: () => this.servers.beat(identity),
     });
     this.worker.start();
-    setJobQueueProbe(async () => {
-      const rows = await this.queue.depth();
+    this.probe = async () => {
+      const rows: JobQueueSample[] = await this.queue.depth();
       // every kind this server runs is reported, at 0 when none waits
       for (const kind of this.handlers.keys()) {
         for (const state of ['queued', 'running'] as const) if (!rows.some((r) => r.kind === kind && r.state === state)) rows.push({ kind, state, count: 0, oldestSeconds: null });
       }
       return rows;
-    });
+    };
+    setJobQueueProbe(this.probe);
     this.log.info({ server: this.serverId, kinds: this.kinds(), leaseSeconds: this.settings.leaseSeconds }, 'job worker started');
   }
 
@@ -124,7 +126,7 @@ export class JobService {
     this.starting = undefined;
     await worker.stop({ waitMs: this.settings.stopTimeoutSeconds * 1000, releaseDelaySeconds: Math.min(5, this.settings.leaseSeconds) });
     await this.notifier.stop();
-    setJobQueueProbe(undefined);
+    if (this.probe) clearJobQueueProbe(this.probe);
     if (this.identity) await this.servers.unregister(this.identity.id).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not leave the server registry'));
   }
 

@@ -27,6 +27,9 @@ export interface WorkerOptions {
   onBeat?: (() => Promise<void>) | undefined;
 }
 
+/** Days an ended job (and its events) is kept. */
+export const JOB_RETENTION_DAYS = 30;
+
 interface Running {
   job: Job;
   attempt: number;
@@ -36,6 +39,8 @@ interface Running {
   gone: 'lost' | 'released' | null;
   /** Its end is being recorded: a heartbeat that no longer finds it running does not call it lost. */
   finishing: boolean;
+  /** Work bound to this server (adoptWith): it holds no slot of the concurrency. */
+  tracked: boolean;
 }
 
 /** Why a handler's signal aborted. */
@@ -62,6 +67,7 @@ export class JobWorker {
   private loopDone: Promise<void> | undefined;
   private beatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
+  private prunedAt = 0;
 
   constructor(o: WorkerOptions) {
     this.o = o;
@@ -73,7 +79,14 @@ export class JobWorker {
 
   /** Whether this server would run one more job now (it is started, not stopping, below its concurrency). */
   hasCapacity(): boolean {
-    return this.started && !this.stopping && this.running.size < this.o.concurrency && this.o.handlers.size > 0;
+    return this.started && !this.stopping && this.busy() < this.o.concurrency && this.o.handlers.size > 0;
+  }
+
+  /** Slots in use: the jobs running here, but for tracked work. */
+  private busy(): number {
+    let n = 0;
+    for (const r of this.running.values()) if (!r.tracked) n++;
+    return n;
   }
 
   /** Jobs running here now. */
@@ -120,7 +133,7 @@ export class JobWorker {
   private async loop(): Promise<void> {
     const kinds = [...this.o.handlers.keys()];
     while (!this.stopping) {
-      while (!this.stopping && this.running.size < this.o.concurrency) {
+      while (!this.stopping && this.busy() < this.o.concurrency) {
         let claimed;
         try {
           claimed = await this.o.queue.claim(this.o.serverId, kinds, this.o.leaseSeconds);
@@ -155,7 +168,7 @@ export class JobWorker {
           .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'a job progress event was not recorded'));
       },
     };
-    const entry: Running = { job, attempt, abort, done: Promise.resolve(), gone: null, finishing: false };
+    const entry: Running = { job, attempt, abort, done: Promise.resolve(), gone: null, finishing: false, tracked: own !== undefined };
     this.running.set(job.id, entry);
     const fail = (error: JobError) => {
       entry.finishing = true;
@@ -255,6 +268,11 @@ export class JobWorker {
       this.o.log.warn({ err: (err as Error).message }, 'could not renew job leases');
     }
     await this.o.onBeat?.().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'server heartbeat failed'));
+    // ended jobs are kept for a while (their events tell what happened), then deleted: once an hour, by any server
+    if (Date.now() - this.prunedAt > 3_600_000) {
+      this.prunedAt = Date.now();
+      await this.o.queue.prune(JOB_RETENTION_DAYS).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'could not delete old jobs'));
+    }
   }
 
   /**

@@ -159,6 +159,11 @@ export function recordJobTakeover(kind: string): void {
 }
 
 /** Where the queue gauges read from at scrape time (the jobs module sets it; the last one set wins). */
-export function setJobQueueProbe(probe: (() => Promise<JobQueueSample[]>) | undefined): void {
+export function setJobQueueProbe(probe: () => Promise<JobQueueSample[]>): void {
   jobQueueProbe = probe;
+}
+
+/** Forgets `probe` (a job service that stopped), unless another was set since. */
+export function clearJobQueueProbe(probe: () => Promise<JobQueueSample[]>): void {
+  if (jobQueueProbe === probe) jobQueueProbe = undefined;
 }

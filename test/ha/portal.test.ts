@@ -42,6 +42,9 @@ after(async () => {
 
 test('an admin follows the jobs and servers on the Jobs page, live', { timeout: 60_000 }, async () => {
   const first = await apply('alpha');
+  // its events, as NDJSON, without following
+  const lines = (await (await s.api(`/api/v1/jobs/${first}/events`)).text()).trim().split('\n').map((l) => (JSON.parse(l) as { event: { type: string } }).event.type);
+  assert.deepEqual(lines, ['claimed', 'succeeded']);
   const portal = await signedInPortal({ url: s.url, token: s.token }, { timeout: TIMEOUT, errors });
   browser = portal.browser;
   const page = portal.page;

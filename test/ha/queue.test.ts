@@ -144,6 +144,13 @@ test('a handler failure is the job\'s problem; a handler that asks to retry late
   assert.equal(later.attempts, 3);
   assert.deepEqual((await s.events(later.id)).map((e) => e.type), ['claimed', 'retry', 'claimed', 'retry', 'claimed', 'failed']);
   await s.stop();
+
+  // ended jobs are kept 30 days, then deleted with their events
+  await store.db.updateTable('jobs').set({ finished_at: sql<Date>`now() - interval '31 days'` }).where('id', '=', failed.id).execute();
+  assert.equal(await s.queue.prune(30), 1);
+  assert.equal((await s.queue.get(failed.id)), undefined);
+  assert.deepEqual(await s.events(failed.id), []);
+  assert.equal((await s.queue.get(later.id))?.state, 'failed', 'a job that ended recently is kept');
 });
 
 test('a stopping server gives back the jobs still running after its stop timeout, and another server runs them again', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
@@ -11,8 +13,26 @@ import { call, cli, createApp, json, startCluster, type Cluster } from './helper
 // and the installation, having several servers, refuses production deployments on the local runtime.
 
 let c: Cluster;
+let remote = '';
 before(async () => {
-  c = await startCluster(3, { PAVE_LOG_LEVEL: 'info', PAVE_JOB_LEASE: '5' });
+  c = await startCluster(3, { PAVE_LOG_LEVEL: 'info', PAVE_JOB_LEASE: '5' }, (platform) => {
+    // team gitops deploys production through a GitOps repository (a bare one on disk), not the local runtime
+    remote = path.join(platform, '..', 'deploy.git');
+    execFileSync('git', ['init', '--quiet', '--bare', '-b', 'main', remote]);
+    writeFileSync(path.join(platform, 'ha-gitops-profile.yaml'), `apiVersion: pave.dev/v1
+kind: TeamProfile
+metadata: { name: gitops }
+spec:
+  team: gitops
+  environments:
+    production:
+      runtime: gitops
+      cluster:
+        name: eu-west-1
+        domain: apps.example.com
+        gitops: { remote: "${remote}", branch: main }
+`);
+  });
 });
 after(() => c?.close());
 
@@ -81,4 +101,14 @@ test('a multi-server installation refuses to deploy a production environment on 
   assert.match(problem.detail, /single-host/);
   const deployments = await json<{ items: unknown[] }>(await call(s, '/api/v1/applications/shop/environments/prod/deployments'), 200);
   assert.deepEqual(deployments.items, [], 'nothing was deployed');
+});
+
+test('the refusal is the local runtime\'s only: a production environment on GitOps deploys in a multi-server installation', async () => {
+  const s = c.servers[1]!;
+  assert.equal((await call(s, '/api/v1/teams', { method: 'POST', json: { name: 'gitops' } })).status, 201);
+  await json(await call(s, '/api/v1/applications', { method: 'POST', json: { name: 'web', owner: 'gitops', template: 'node-service', environments: [{ name: 'prod', type: 'production' }] } }), 201);
+  await json(await call(s, '/api/v1/applications/web/artifacts', { method: 'POST', json: { image: `registry.example.com/web@sha256:${'1'.repeat(64)}` } }), 201);
+  const d = await json<{ status: string; runtime: string; error: string | null }>(await call(s, '/api/v1/applications/web/environments/prod/deployments', { method: 'POST', json: {} }), 201);
+  assert.equal(d.runtime, 'gitops');
+  assert.equal(d.status, 'healthy', d.error ?? '');
 });

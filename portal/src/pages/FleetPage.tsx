@@ -1,5 +1,5 @@
 import { Badge, Button, Card, Center, Group, SegmentedControl, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { isFinal, useFleetApi, type FleetPattern, type PatternKind } from '../api/fleet.ts';
 import { useSession } from '../api/session.tsx';
@@ -53,7 +53,8 @@ export function FleetPage() {
   const upgrades = usePoll((signal) => fleet.upgrades({ limit: 20 }, signal), [fleet], UPGRADES_POLL_MS);
   const detail = useRef<HTMLDivElement>(null);
 
-  const kindFilter = (params.get('show') as PatternKind | null) ?? null;
+  const show = params.get('show');
+  const kindFilter: PatternKind | null = show === 'template' || show === 'addon' ? show : null;
   const measure = params.get('measure') === 'environments' ? 'environments' : 'applications';
   const selectedKind = (params.get('kind') === 'addon' ? 'addon' : 'template') satisfies PatternKind;
   const selectedName = params.get('name');
@@ -63,18 +64,20 @@ export function FleetPage() {
   const filters: DrillFilters = { version: params.get('version') ?? '', team: params.get('team') ?? '', environmentType: params.get('environmentType') ?? '', behind: params.get('behind') ?? '' };
   const mayPlan = mayAnywhere(me, ['application.write', 'platform.write']);
 
-  const setParam = (patch: Record<string, string | null>) =>
-    setParams(
-      (p) => {
-        const n = new URLSearchParams(p);
-        for (const [k, v] of Object.entries(patch)) {
-          if (v) n.set(k, v);
-          else n.delete(k);
-        }
-        return n;
-      },
-      { replace: true },
-    );
+  // The URL as last set: changes made before the next render (two filters in a row) build on each other.
+  const latest = useRef(params);
+  useEffect(() => {
+    latest.current = params;
+  }, [params]);
+  const setParam = (patch: Record<string, string | null>) => {
+    const n = new URLSearchParams(latest.current);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) n.set(k, v);
+      else n.delete(k);
+    }
+    latest.current = n;
+    setParams(n, { replace: true });
+  };
   const select = (p: FleetPattern, version?: string) => {
     setParam({ kind: p.kind, name: p.name, ...Object.fromEntries(DRILL_KEYS.map((k) => [k, null])), ...(version ? { version } : {}) });
     requestAnimationFrame(() => detail.current?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
@@ -184,7 +187,7 @@ export function FleetPage() {
                       <Title order={3} size="h5" mb={6} id="fleet-apps-title">
                         Applications
                       </Title>
-                      <FleetApplicationsTable pattern={selected} filters={filters} onFilters={(f) => setParam({ ...f })} />
+                      <FleetApplicationsTable pattern={selected} filters={filters} onFilters={setParam} />
                     </section>
                   </Stack>
                 </Section>

@@ -22,7 +22,7 @@ export interface DrillFilters {
  * latest, their environments, pin and a running upgrade; filtered by version, team, environment type
  * and behind or not.
  */
-export function FleetApplicationsTable({ pattern, filters, onFilters }: { pattern: FleetPattern; filters: DrillFilters; onFilters: (f: DrillFilters) => void }) {
+export function FleetApplicationsTable({ pattern, filters, onFilters }: { pattern: FleetPattern; filters: DrillFilters; onFilters: (patch: Partial<DrillFilters>) => void }) {
   const fleet = useFleetApi();
   const [team, setTeam] = useState(filters.team);
   useEffect(() => setTeam(filters.team), [filters.team]);
@@ -43,7 +43,7 @@ export function FleetApplicationsTable({ pattern, filters, onFilters }: { patter
     [fleet, key],
     { keepData: true },
   );
-  const set = (patch: Partial<DrillFilters>) => onFilters({ ...filters, ...patch });
+  const set = onFilters;
   const versions = pattern.versions.filter((v) => v.applications > 0 || v.version === filters.version);
   const items = list.data?.items ?? [];
 
