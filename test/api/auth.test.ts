@@ -16,7 +16,7 @@ interface OpenApiDoc {
 let s: TestServer;
 let routes: { method: string; path: string; operationId: string; open: boolean }[] = [];
 
-const PARAMS: Record<string, string> = { name: 'some-name', kind: 'team', namespace: 'default', id: randomUUID(), addon: 'db', env: 'development', build: '1', deployment: '1', action: 'migrate' };
+const PARAMS: Record<string, string> = { name: 'some-name', kind: 'team', namespace: 'default', id: randomUUID(), addon: 'db', env: 'development', build: '1', deployment: '1', action: 'migrate', pattern: 'node-service' };
 const asUser = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function newToken(name: string, init: { expiresInDays?: number; as?: string; forUser?: string } = {}): Promise<CreatedToken> {
