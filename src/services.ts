@@ -8,6 +8,7 @@ import { AuditLog } from './audit/log.ts';
 import { ApplicationService } from './applications/service.ts';
 import { applyResourcesJob } from './applications/apply-job.ts';
 import { ACTION_RUN, actionRunJob } from './actions/run-job.ts';
+import { DEPLOYMENT_RUN, deploymentRunJob } from './deployments/run-job.ts';
 import type { JobSettings } from './jobs/config.ts';
 import { JobService } from './jobs/service.ts';
 import { runAs } from './policies/actor.ts';
@@ -19,6 +20,7 @@ import { CatalogService } from './catalog/service.ts';
 import { BuildService } from './deployments/builds.ts';
 import { EnvironmentConfigs } from './deployments/config.ts';
 import { FleetService } from './fleet/service.ts';
+import { fleetUpgradeJob } from './fleet/upgrade-job.ts';
 import { DeploymentService } from './deployments/service.ts';
 import { PlatformSecrets } from './platform/secrets.ts';
 import { PlatformSync, type PlatformSource } from './platform/sync.ts';
@@ -153,8 +155,13 @@ export function createServices(o: ServicesOptions): Services {
   // each action run holds a job while it runs on this server: if the server dies, another marks the run failed
   jobs.register(actionRunJob(actions));
   actions.trackRunsWith((runId, by, work) => jobs.track(ACTION_RUN, { run: runId }, { createdBy: by }, work));
+  // each deployment (and release, rollback) holds a job while it runs on this server: if the server dies, another fails it (local runtime) or converges it (clusters)
+  jobs.register(deploymentRunJob(deployments));
+  deployments.trackWith((payload, work) => jobs.track(DEPLOYMENT_RUN, payload, { createdBy: payload.by }, work));
   const auth = new Auth(db, catalog, o.auth);
-  const fleet = new FleetService({ db, log: o.log.child({ module: 'fleet' }), apps: applications, deployments, catalog, engine, policies, audit: (e) => audit.append(e) });
+  const fleet = new FleetService({ db, log: o.log.child({ module: 'fleet' }), apps: applications, deployments, catalog, engine, policies, audit: (e) => audit.append(e), jobs });
+  // each fleet upgrade runs as a job: one server runs it; if that server dies, another takes it over
+  jobs.register(fleetUpgradeJob(fleet));
   return { store: o.store, tokens, catalog, secrets, sync, engine, applications, drivers: o.drivers, builds, configs, deployments, runtime, router, actions, audit, auth, policies, access, jobs, fleet };
 }
 

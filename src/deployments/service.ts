@@ -22,11 +22,18 @@ import { diffSnapshots, type Snapshot } from './snapshot.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { KeyedMutex } from './mutex.ts';
 import { LocalDeploymentTarget, type LocalRun } from './local-target.ts';
-import { ClusterDeployments, settingsProblem, targetKey, type TargetRecord } from './cluster.ts';
+import { ClusterDeployments, settingsProblem, targetKey, type ClusterTarget, type TargetRecord } from './cluster.ts';
 import { resolveTarget, type ResolvedTarget } from './target-resolve.ts';
 import type { PlatformSecrets } from '../platform/secrets.ts';
 import type { TargetObjectStatus } from '../targets/target.ts';
 import { rolloutTimeoutMs } from '../targets/cluster.ts';
+import type { DeploymentRunPayload } from './run-job.ts';
+
+/**
+ * Runs a deployment's work as a job held by this server (JobService.track with the `deployments.run`
+ * kind): wired by the composition root; without it the work runs untracked.
+ */
+export type DeploymentTracker = <R>(payload: DeploymentRunPayload, work: (ctx: { id: string; signal: AbortSignal }) => Promise<R>) => Promise<R>;
 
 /**
  * Deployments, releases, rollbacks and promotions on a runtime target: the local process runtime behind
@@ -73,6 +80,8 @@ export interface DeploymentServiceOptions {
 const snapshotContext = (id: string) => `deployment:${id}:snapshot`;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const noop: Emit = () => undefined;
+/** Why a local deployment taken over from a server that stopped is failed. */
+const INTERRUPTED_LOCAL = 'the server running it stopped before it was healthy (its processes ran on that server\'s host); deploy again';
 /** An environment whose process exited this recently is shown degraded, even once it runs again. */
 const DEGRADED_FOR_MS = 5 * 60_000;
 
@@ -84,6 +93,7 @@ export class DeploymentService {
   private readonly local: LocalDeploymentTarget;
   /** Kubernetes and GitOps: targets, renderings and records of deployments that run on a cluster. */
   private readonly cluster: ClusterDeployments;
+  private tracker: DeploymentTracker | undefined;
   constructor(o: DeploymentServiceOptions) {
     this.o = o;
     this.local = new LocalDeploymentTarget(o.runtime, o.router);
@@ -96,6 +106,16 @@ export class DeploymentService {
 
   private get db(): Db {
     return this.o.db;
+  }
+
+  /** Each deployment (and each release, rollback or promotion that does work) holds a job while it runs here (src/deployments/run-job.ts). */
+  trackWith(tracker: DeploymentTracker): void {
+    this.tracker = tracker;
+  }
+
+  /** Runs `work` as the deployment's job when a tracker is wired. */
+  private tracked<R>(payload: DeploymentRunPayload, work: () => Promise<R>): Promise<R> {
+    return this.tracker ? this.tracker(payload, () => work()) : work();
   }
 
   // ---- lookups ---------------------------------------------------------------------------------
@@ -228,24 +248,27 @@ export class DeploymentService {
         .executeTakeFirstOrThrow();
     });
     this.o.log.info({ deployment: id, application: ref, environment: envName, build: build.number }, 'deployment starting');
-    const started = Date.now();
-    const health = await this.start(app, env, row, artifact.dir, emit, (req.timeoutSeconds ?? this.o.healthTimeoutSeconds) * 1000);
-    let done: DeploymentRow;
-    if (health.ok) {
-      done = await this.db.updateTable('deployments').set({ status: 'healthy', finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-      emit({ step: 'healthy', message: `deployment ${row.number} is healthy (${Date.now() - started} ms)` });
-      recordDeployment('healthy');
-      this.track(this.settle(app, env));
-    } else {
-      const lastLogs = (await this.o.runtime.logs(id, { tail: 30 }).catch(() => [])).map((l) => `${l.type}.${l.replica} ${l.stream === 'system' ? '[pave] ' : ''}${l.line}`);
-      await this.o.runtime.stop(id, 0).catch(() => undefined);
-      done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: health.reason, last_logs: JSON.stringify(lastLogs), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-      emit({ step: 'failed', message: `deployment ${row.number} failed: ${health.reason}` });
-      recordDeployment('failed');
-      this.o.log.warn({ deployment: id, reason: health.reason }, 'deployment failed');
-    }
-    if (health.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
-    return this.view(app, env, done);
+    // the deployment holds a job while it runs here: if this server dies, another marks it failed (run-job.ts)
+    return this.tracked({ deployment: id, op: opts.promotedFrom ? 'promote' : 'deploy', release: Boolean(req.release), runtime: 'local', by, timeoutSeconds: req.timeoutSeconds }, async () => {
+      const started = Date.now();
+      const health = await this.start(app, env, row, artifact.dir, emit, (req.timeoutSeconds ?? this.o.healthTimeoutSeconds) * 1000);
+      let done: DeploymentRow;
+      if (health.ok) {
+        done = await this.db.updateTable('deployments').set({ status: 'healthy', finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        emit({ step: 'healthy', message: `deployment ${row.number} is healthy (${Date.now() - started} ms)` });
+        recordDeployment('healthy');
+        this.track(this.settle(app, env));
+      } else {
+        const lastLogs = (await this.o.runtime.logs(id, { tail: 30 }).catch(() => [])).map((l) => `${l.type}.${l.replica} ${l.stream === 'system' ? '[pave] ' : ''}${l.line}`);
+        await this.o.runtime.stop(id, 0).catch(() => undefined);
+        done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: health.reason, last_logs: JSON.stringify(lastLogs), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        emit({ step: 'failed', message: `deployment ${row.number} failed: ${health.reason}` });
+        recordDeployment('failed');
+        this.o.log.warn({ deployment: id, reason: health.reason }, 'deployment failed');
+      }
+      if (health.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
+      return this.view(app, env, done);
+    });
   }
 
   /** Starts the deployment's processes from its snapshot and waits until every web replica answers its health path. */
@@ -277,7 +300,7 @@ export class DeploymentService {
     const app = await this.o.apps.managedApplication(ref);
     const env = await this.env(app, envName);
     const d = await this.deployment(env.id, selector);
-    return this.locks.run(`work:${env.id}`, () => this.releaseRow(app, env, d, by, 'release', emit));
+    return this.locks.run(`work:${env.id}`, () => this.trackedRelease(app, env, d, by, 'release', emit));
   }
 
   /** Starts the released build again as a new deployment (current config) and releases it: no downtime. */
@@ -341,7 +364,7 @@ export class DeploymentService {
       if (!prev) throw conflict(`${envName} has no earlier release to roll back to`);
       d = (await this.deploymentById(prev.deployment_id))!;
     }
-    return this.locks.run(`work:${env.id}`, () => this.releaseRow(app, env, d, by, 'rollback', emit));
+    return this.locks.run(`work:${env.id}`, () => this.trackedRelease(app, env, d, by, 'rollback', emit));
   }
 
   async promote(ref: string, from: string, to: string, opts: { release: boolean; timeoutSeconds?: number | undefined }, by: string, emit: Emit = noop): Promise<Deployment> {
@@ -357,12 +380,23 @@ export class DeploymentService {
     return { event, application: { ref: app.ref, name: app.name, namespace: app.namespace, template: app.template.metadata.name, templateVersion: app.template.metadata.version }, environment: { name: env.name, type: env.type }, details, by };
   }
 
-  private async releaseRow(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote', emit: Emit): Promise<Release> {
+  /** A release or rollback asked for on its own: checked first (a refusal holds no job), then done as the deployment's job. */
+  private async trackedRelease(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback', emit: Emit): Promise<Release> {
+    await this.releaseChecks(app, env, d, by, kind);
+    return this.tracked({ deployment: d.id, op: kind, release: true, runtime: d.runtime, by }, () => this.releaseRow(app, env, d, by, kind, emit, true));
+  }
+
+  private async releaseChecks(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote'): Promise<void> {
     if (d.status !== 'healthy') throw conflict(`deployment ${d.number} is ${d.status}${d.error ? ` (${d.error})` : ''}; only a healthy deployment can be released`);
     if (this.o.policies) {
       const build = await this.db.selectFrom('builds').select('number').where('id', '=', d.build_id).executeTakeFirst();
       await this.o.policies.enforce(this.policyCheck(app, env, by, 'release', { release: { kind, deployment: d.number, build: build?.number ?? 0, runtime: d.runtime } }));
     }
+  }
+
+  /** `checked`: its status and the policies were checked already (before its job, or when the request that a takeover finishes was made). */
+  private async releaseRow(app: ManagedApplication, env: EnvironmentRow, d: DeploymentRow, by: string, kind: 'release' | 'rollback' | 'promote', emit: Emit, checked = false): Promise<Release> {
+    if (!checked) await this.releaseChecks(app, env, d, by, kind);
     return countRelease(kind, this.locks.run(env.id, async () => {
       const started = Date.now();
       const fresh = (await this.db.selectFrom('environments').selectAll().where('id', '=', env.id).executeTakeFirst()) ?? env;
@@ -583,28 +617,43 @@ export class DeploymentService {
           .executeTakeFirstOrThrow();
       });
       this.o.log.info({ deployment: id, application: app.ref, environment: env.name, build: build.number, runtime: rec.runtime, cluster: rec.cluster.name }, 'deployment starting');
-      const started = Date.now();
-      const payload = this.cluster.payload(app, env, row, build, by);
       emit({ step: 'starting', message: `deployment ${number}: ${rendered.objects.length} objects for ${rec.runtime} (cluster ${rec.cluster.name}, namespace ${rendered.namespace})` });
-      const applied = await target.deploy(payload, (message) => emit({ step: 'starting', message }));
-      const ready = applied.ok ? await target.waitReady(payload, Date.now() + (timeoutMs ?? rolloutTimeoutMs(rec.cluster)), (message) => emit({ step: 'health', message })) : { ok: false as const, reason: applied.error ?? 'the target refused the objects' };
-      let done: DeploymentRow;
-      if (ready.ok) {
-        done = await this.db.updateTable('deployments').set({ status: 'healthy', objects: JSON.stringify(applied.objects), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-        emit({ step: 'healthy', message: `deployment ${number} is ${rec.runtime === 'gitops' ? 'rendered and recorded: it is committed when released' : `rolled out (${Date.now() - started} ms)`}` });
-        recordDeployment('healthy');
-      } else {
-        const discarded = (await target.discard?.(payload).catch(() => [])) as TargetObjectStatus[] | undefined;
-        done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: ready.reason, objects: JSON.stringify([...applied.objects, ...(discarded ?? [])]), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-        emit({ step: 'failed', message: `deployment ${number} failed: ${ready.reason}` });
-        recordDeployment('failed');
-        this.o.log.warn({ deployment: id, reason: ready.reason }, 'deployment failed');
-      }
-      if (ready.ok && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
-      return this.view(app, env, done);
+      // the deployment holds a job while it runs here: if this server dies, another converges it (run-job.ts)
+      return await this.tracked({ deployment: id, op: opts.promotedFrom ? 'promote' : 'deploy', release: Boolean(req.release), runtime: rec.runtime, by, timeoutSeconds: req.timeoutSeconds }, async () => {
+        const done = await this.rollOut(app, env, row, target, timeoutMs ?? rolloutTimeoutMs(rec.cluster), by, emit);
+        if (done.status === 'healthy' && req.release) return (await this.releaseRow(app, env, done, by, opts.promotedFrom ? 'promote' : 'release', emit)).deployment;
+        return this.view(app, env, done);
+      });
     } finally {
       target.close();
     }
+  }
+
+  /**
+   * A cluster deployment's rollout: its recorded objects applied (server-side apply: applying them
+   * again, as a takeover does, changes nothing that was applied), the rollout awaited to the deadline,
+   * then recorded healthy, or failed with its workload objects deleted (what was released keeps serving).
+   */
+  private async rollOut(app: ManagedApplication, env: EnvironmentRow, row: DeploymentRow, target: ClusterTarget, timeoutMs: number, by: string, emit: Emit): Promise<DeploymentRow> {
+    const rec = this.cluster.recordOf(row)!;
+    const started = Date.now();
+    const build = await this.db.selectFrom('builds').select(['number', 'image']).where('id', '=', row.build_id).executeTakeFirstOrThrow();
+    const payload = this.cluster.payload(app, env, row, build, by);
+    const applied = await target.deploy(payload, (message) => emit({ step: 'starting', message }));
+    const ready = applied.ok ? await target.waitReady(payload, Date.now() + timeoutMs, (message) => emit({ step: 'health', message })) : { ok: false as const, reason: applied.error ?? 'the target refused the objects' };
+    let done: DeploymentRow;
+    if (ready.ok) {
+      done = await this.db.updateTable('deployments').set({ status: 'healthy', objects: JSON.stringify(applied.objects), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+      emit({ step: 'healthy', message: `deployment ${row.number} is ${rec.runtime === 'gitops' ? 'rendered and recorded: it is committed when released' : `rolled out (${Date.now() - started} ms)`}` });
+      recordDeployment('healthy');
+    } else {
+      const discarded = (await target.discard?.(payload).catch(() => [])) as TargetObjectStatus[] | undefined;
+      done = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: ready.reason, objects: JSON.stringify([...applied.objects, ...(discarded ?? [])]), finished_at: new Date(), duration_ms: Date.now() - started }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+      emit({ step: 'failed', message: `deployment ${row.number} failed: ${ready.reason}` });
+      recordDeployment('failed');
+      this.o.log.warn({ deployment: row.id, reason: ready.reason }, 'deployment failed');
+    }
+    return done;
   }
 
   // ---- environments ----------------------------------------------------------------------------
@@ -819,11 +868,73 @@ export class DeploymentService {
   // ---- the server's life -----------------------------------------------------------------------
 
   /**
+   * A deployment's job that its server did not finish (it died and its lease ran out, or it gave the
+   * job back while stopping), on the server that took the job over (run-job.ts). The local runtime's
+   * processes are on that server's host: the deployment is failed, what was released keeps serving,
+   * and the job fails (409) saying so. On a cluster it is converged: its recorded objects are applied
+   * again and the rollout awaited with its deadline, then it is released if the request asked for a
+   * release that is not recorded yet; it ends healthy (released) or failed.
+   */
+  async takeOver(p: DeploymentRunPayload, emit: Emit = noop, signal?: AbortSignal): Promise<void> {
+    const found = await this.db.selectFrom('deployments as d').innerJoin('environments as e', 'e.id', 'd.environment_id').innerJoin('entities as a', 'a.id', 'e.entity_id').select(['a.ref', 'e.name as env_name']).where('d.id', '=', p.deployment).executeTakeFirst();
+    if (!found) return; // deleted with its environment meanwhile: nothing is left to converge
+    const app = await this.o.apps.managedApplication(found.ref);
+    const env = await this.env(app, found.env_name);
+    await this.locks.run(`work:${env.id}`, async () => {
+      let row = (await this.deploymentById(p.deployment))!;
+      const what = p.op === 'release' || p.op === 'rollback' ? `the ${p.op} of deployment ${row.number}` : `deployment ${row.number}`;
+      this.o.log.warn({ deployment: row.id, application: app.ref, environment: env.name, op: p.op, runtime: row.runtime }, 'taking over a deployment whose server stopped');
+      if (row.runtime === 'local') {
+        if (await this.failStarting(row.id, INTERRUPTED_LOCAL)) emit({ step: 'failed', message: `deployment ${row.number} failed: ${INTERRUPTED_LOCAL}` });
+        throw conflict(`${what} did not end: the server running it stopped, and a deployment on the local runtime runs on that server's host, so it is not taken over${row.status === 'starting' ? ' (it is marked failed; deploy again)' : ''}; what was released keeps serving`);
+      }
+      const rec = this.cluster.recordOf(row)!;
+      if (row.status === 'starting') {
+        const timeoutMs = p.timeoutSeconds ? p.timeoutSeconds * 1000 : rolloutTimeoutMs(rec.cluster);
+        emit({ step: 'starting', message: `deployment ${row.number}: taken over after the server running it stopped; its recorded objects are applied again on ${rec.runtime} (cluster ${rec.cluster.name})` });
+        const target = await this.cluster.open(rec, { rolloutTimeoutMs: timeoutMs });
+        try {
+          row = await this.rollOut(app, env, row, target, timeoutMs, p.by, emit);
+        } finally {
+          target.close();
+        }
+      }
+      if (row.status !== 'healthy' || !p.release) return;
+      const current = await this.db.selectFrom('environments').select('released_deployment_id').where('id', '=', env.id).executeTakeFirst();
+      // released before its server stopped (the release is recorded once, with the switch): nothing left to do
+      if (current?.released_deployment_id === row.id) return;
+      if (signal?.aborted) throw conflict(`${what} was taken over by another server`);
+      await this.releaseRow(app, env, row, p.by, p.op === 'deploy' ? 'release' : p.op, emit, true);
+    });
+  }
+
+  /** A deployment whose job will not run again (its attempts ran out): not left in progress. */
+  async interrupted(id: string, reason: string): Promise<void> {
+    await this.failStarting(id, reason);
+  }
+
+  /** Fails a deployment that is still starting (stopping its processes, when they run on this host); false when it was not starting. */
+  private async failStarting(id: string, reason: string): Promise<boolean> {
+    const d = await this.deploymentById(id);
+    if (!d || d.status !== 'starting') return false;
+    if (d.runtime === 'local') await this.o.runtime.stop(id, 0).catch(() => undefined);
+    const res = await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: reason, finished_at: new Date() }).where('id', '=', id).where('status', '=', 'starting').executeTakeFirst();
+    if (!Number(res.numUpdatedRows)) return false;
+    recordDeployment('failed');
+    this.o.log.warn({ deployment: id, reason }, 'deployment failed');
+    return true;
+  }
+
+  /**
    * At start: deployments that were starting when the server stopped are failed; released ones are
    * re-adopted (their processes outlived the server) or started again; warm ones are re-adopted or
-   * marked stopped. Routes are rebuilt from the store.
+   * marked stopped. Routes are rebuilt from the store. `leave`: deployments whose job is still
+   * running or queued (on another live server, or to be taken over once its lease runs out: see
+   * run-job.ts); they are not failed here. Processes of this host whose deployment the store records
+   * as stopped (failed by the server that took over its job while this one was down) are stopped.
    */
-  async reconcile(): Promise<{ adopted: number; restarted: number; failed: number; stopped: number }> {
+  async reconcile(o: { leave?: ReadonlySet<string> | undefined } = {}): Promise<{ adopted: number; restarted: number; failed: number; stopped: number }> {
+    const leave = o.leave ?? new Set<string>();
     const out = { adopted: 0, restarted: 0, failed: 0, stopped: 0 };
     await this.o.builds.failInterrupted();
     const rows = await this.db
@@ -836,11 +947,13 @@ export class DeploymentService {
       .where('d.runtime', '=', 'local')
       .execute();
     // on a cluster, what was applied stays there (the next release prunes it); a rollout the server did not see end is failed
-    const interrupted = await this.db.updateTable('deployments').set({ status: 'failed', error: 'the server stopped while this deployment was rolling out; deploy again', finished_at: new Date() }).where('runtime', '<>', 'local').where('status', '=', 'starting').executeTakeFirst();
+    const interrupted = await this.db.updateTable('deployments').set({ status: 'failed', error: 'the server stopped while this deployment was rolling out; deploy again', finished_at: new Date() }).where('runtime', '<>', 'local').where('status', '=', 'starting')
+      .$if(leave.size > 0, (q) => q.where('id', 'not in', [...leave])).executeTakeFirst();
     out.failed += Number(interrupted.numUpdatedRows);
     for (const r of rows) {
       const status = await this.o.runtime.status(r.id).catch(() => null);
       if (r.status === 'starting') {
+        if (leave.has(r.id)) continue;
         await this.o.runtime.stop(r.id, 0).catch(() => undefined);
         await this.db.updateTable('deployments').set({ status: 'failed', running: 'stopped', error: 'the server stopped while this deployment was starting; deploy again', finished_at: new Date() }).where('id', '=', r.id).execute();
         recordDeployment('failed');
@@ -869,6 +982,14 @@ export class DeploymentService {
         this.o.log.error({ deployment: r.id, err }, 'a released deployment could not be started again');
         await this.db.updateTable('deployments').set({ running: 'stopped' }).where('id', '=', r.id).execute();
       }
+    }
+    const seen = new Set(rows.map((r) => r.id));
+    for (const id of await this.o.runtime.list().catch(() => [] as string[])) {
+      if (seen.has(id) || !(await this.o.runtime.status(id).catch(() => null))?.alive) continue;
+      const d = await this.deploymentById(id);
+      if (d?.running !== 'stopped') continue;
+      await this.o.runtime.stop(id, 0).catch(() => undefined);
+      out.stopped++;
     }
     this.o.log.info(out, 'deployments reconciled');
     return out;

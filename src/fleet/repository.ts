@@ -14,7 +14,7 @@ import type {
   UpgradeStatus,
   UpgradeSummary,
 } from '../contracts/fleet.ts';
-import { FINAL_UPGRADE_STATUSES } from '../contracts/fleet.ts';
+import { FINAL_UPGRADE_STATUSES, UPGRADE_APP_STATES } from '../contracts/fleet.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import type { FleetAddon } from './inventory.ts';
@@ -310,4 +310,25 @@ export async function busyApplications(db: Db): Promise<Map<string, string>> {
     .where('a.state', 'in', ['pending', 'upgrading', 'reverting'])
     .execute();
   return new Map(rows.filter((r) => r.entity_id).map((r) => [r.entity_id!, r.id]));
+}
+
+/**
+ * The upgrades not finished by status, and their applications by state (for the metrics, read at
+ * scrape time): every status and state is reported, at 0 when none is in it.
+ */
+export async function progressCounts(db: Db): Promise<{ upgrades: { status: string; count: number }[]; applications: { state: string; count: number }[] }> {
+  const [byStatus, byState] = await Promise.all([
+    db.selectFrom('fleet_upgrades').select(['status', sql<string>`count(*)`.as('n')]).where('status', 'in', ACTIVE).groupBy('status').execute(),
+    db
+      .selectFrom('fleet_upgrade_apps as a')
+      .innerJoin('fleet_upgrades as u', 'u.id', 'a.upgrade_id')
+      .select(['a.state', sql<string>`count(*)`.as('n')])
+      .where('u.status', 'in', ACTIVE)
+      .groupBy('a.state')
+      .execute(),
+  ]);
+  return {
+    upgrades: ACTIVE.map((status) => ({ status, count: Number(byStatus.find((r) => r.status === status)?.n ?? 0) })),
+    applications: UPGRADE_APP_STATES.map((state) => ({ state, count: Number(byState.find((r) => r.state === state)?.n ?? 0) })),
+  };
 }

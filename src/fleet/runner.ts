@@ -5,6 +5,8 @@ import type { AuditEntry } from '../audit/log.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import type { DeploymentService } from '../deployments/service.ts';
 import { PaveError } from '../errors.ts';
+import { RetryLater } from '../jobs/types.ts';
+import { recordFleetUpgradeApplication } from '../metrics/instruments.ts';
 import type { AddOn, Template } from '../platform/schema.ts';
 import { runAs } from '../policies/actor.ts';
 import type { PolicyGate } from '../policies/engine.ts';
@@ -30,9 +32,9 @@ import { orderEnvironments } from './waves.ts';
  * the resources converge and, where something is released, the released build is deployed again
  * with the new config and workload, health-checked and released. Any failure puts the application
  * back: the previous golden state, the previous deployment released again where it was replaced,
- * the resources converged back; what was released keeps serving throughout. A server that stops
- * mid-way finds the application `upgrading` at its next start, puts it back the same way, and
- * tries it again (once).
+ * the resources converged back; what was released keeps serving throughout. An upgrade runs as a
+ * job (`fleet.upgrade`, upgrade-job.ts): when the server running it dies, the server that takes the
+ * job over finds the application `upgrading`, puts it back the same way, and tries it again (once).
  */
 export interface RunnerDeps {
   db: Db;
@@ -59,38 +61,52 @@ const INTERRUPTED = 'the server stopped while this application was being upgrade
 /** An application whose upgrade a stopping server interrupted is tried again this many times in all. */
 const MAX_ATTEMPTS = 2;
 
+/** How a run of an upgrade ended: `ended` (it finished, paused, or was not running), `stopped` (this server stops, or lost the upgrade's job: it goes on elsewhere). */
+export type RunEnd = 'ended' | 'stopped';
+
+/** What a run gets from the job that runs it. */
+export interface RunContext {
+  /** Aborted when this server no longer holds the job (its lease ran out and another server took it over) or stops. */
+  signal?: AbortSignal | undefined;
+  /** Each event of the upgrade, as the job's progress. */
+  progress?: ((data: unknown) => void) | undefined;
+}
+
 export class UpgradeRunner {
   private readonly d: RunnerDeps;
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { done: Promise<RunEnd>; ctx: RunContext }>();
   private stopping = false;
   constructor(d: RunnerDeps) {
     this.d = d;
   }
 
-  /** Runs the upgrade in the background unless it runs already. */
-  kick(id: string): void {
-    if (this.running.has(id) || this.stopping) return;
-    const p = this.run(id)
-      .catch((err: unknown) => this.d.log.error({ err, upgrade: id }, 'fleet upgrade runner failed'))
-      .finally(() => this.running.delete(id));
-    this.running.set(id, p);
+  /** Whether this server stops (no upgrade is started or goes on here). */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
-  /** Resolves when the upgrade's run in this process ends (at once when none). */
-  async wait(id: string): Promise<void> {
-    await this.running.get(id);
+  /**
+   * Runs the upgrade (as its job, `fleet.upgrade`) until it ends or pauses, or this server stops or
+   * loses the job (`stopped`: the run ends after the applications in flight). Applications a stopped
+   * server left in flight are put back first.
+   */
+  run(id: string, ctx: RunContext = {}): Promise<RunEnd> {
+    if (this.running.has(id)) throw new RetryLater(`upgrade ${id} still runs on this server`);
+    const done = this.locked(id, ctx).finally(() => this.running.delete(id));
+    this.running.set(id, { done, ctx });
+    return done;
   }
 
-  isRunning(id: string): boolean {
-    return this.running.has(id);
+  private halted(ctx: RunContext): boolean {
+    return this.stopping || Boolean(ctx.signal?.aborted);
   }
 
   /** Resolves when no upgrade runs in this process. */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size) await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
-  /** The server stops: no new application is started; those in flight finish, or are put back by the next start if they take longer than `timeoutMs`. */
+  /** The server stops: no new application is started; those in flight finish, or are put back by the next run if they take longer than `timeoutMs`. */
   async stop(timeoutMs = 20_000): Promise<void> {
     this.stopping = true;
     let timer: NodeJS.Timeout | undefined;
@@ -102,28 +118,34 @@ export class UpgradeRunner {
     await this.d.audit?.({ actor: u.created_by, action, target, outcome, details: { upgrade: u.id, kind: u.kind, name: u.name, version: u.version, ...details } }).catch((err: unknown) => this.d.log.error({ err }, 'fleet audit event not written'));
   }
 
-  private emit(u: UpgradeRow, type: Parameters<UpgradeEvents['emit']>[1]['type'], message: string, extra: { wave?: number | null; application?: string | null; environment?: string | null } = {}) {
-    return this.d.events.emit(u.id, { type, message, wave: extra.wave ?? null, application: extra.application ?? null, environment: extra.environment ?? null });
+  private async emit(u: UpgradeRow, type: Parameters<UpgradeEvents['emit']>[1]['type'], message: string, extra: { wave?: number | null; application?: string | null; environment?: string | null } = {}) {
+    const e = { type, message, wave: extra.wave ?? null, application: extra.application ?? null, environment: extra.environment ?? null };
+    const out = await this.d.events.emit(u.id, e);
+    this.running.get(u.id)?.ctx.progress?.(e);
+    return out;
   }
 
   /**
    * Runs the upgrade holding its advisory lock (on a connection of its own, for as long as it runs):
-   * with several servers on one store, one runs it; a server that dies releases it with its connection.
+   * the job queue runs one job per upgrade, and the lock also keeps out a server that stalled (rather
+   * than died) and still runs it after its job was taken over; a dead server's lock goes with its
+   * connection. Until that stalled server lets go, the job is tried again later.
    */
-  private async run(id: string): Promise<void> {
-    await this.d.db.connection().execute(async (conn) => {
+  private async locked(id: string, ctx: RunContext): Promise<RunEnd> {
+    if (this.halted(ctx)) return 'stopped';
+    return this.d.db.connection().execute(async (conn) => {
       const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(7400011, hashtext(${id})) AS ok`.execute(conn);
-      if (!got.rows[0]?.ok) return;
+      if (!got.rows[0]?.ok) throw new RetryLater(`upgrade ${id} is still held by another server (its lock); trying again`);
       try {
         const u = await upgradeRow(this.d.db, id);
-        await runAs({ user: u.options.actor.user, roles: u.options.actor.roles }, () => this.loop(u));
+        return await runAs({ user: u.options.actor.user, roles: u.options.actor.roles }, () => this.loop(u, ctx));
       } finally {
         await sql`SELECT pg_advisory_unlock(7400011, hashtext(${id}))`.execute(conn).catch(() => undefined);
       }
     });
   }
 
-  private async loop(first: UpgradeRow): Promise<void> {
+  private async loop(first: UpgradeRow, ctx: RunContext): Promise<RunEnd> {
     const db = this.d.db;
     const id = first.id;
     // applications a stopped server left in flight: put back, then tried again (or failed)
@@ -131,16 +153,16 @@ export class UpgradeRunner {
     const plan = await getPlan(db, first.plan_id);
     let published: PublishedSet | undefined;
     for (;;) {
-      if (this.stopping) return;
+      if (this.halted(ctx)) return 'stopped';
       const u = await upgradeRow(db, id);
       if (u.status === 'pausing') {
         if (await setUpgrade(db, id, { status: 'paused' }, ['pausing'])) await this.emit(u, 'upgrade.paused', 'paused: the applications in flight finished; resume to go on');
-        return;
+        return 'ended';
       }
-      if (u.status === 'cancelling') return this.finishCancelled(u);
-      if (u.status !== 'running') return;
+      if (u.status === 'cancelling') return this.finishCancelled(u).then(() => 'ended' as const);
+      if (u.status !== 'running') return 'ended';
       const pending = await appRows(db, id, ['pending']);
-      if (!pending.length) return this.finish(u);
+      if (!pending.length) return this.finish(u).then(() => 'ended' as const);
       const wave = pending[0]!.wave;
       const canary = u.options.canarySize > 0 && wave === 0;
       const items = pending.filter((a) => a.wave === wave);
@@ -150,19 +172,20 @@ export class UpgradeRunner {
       }
       published = await loadPublished(db);
       const target = u.kind === 'template' ? published.template(u.name, u.version) : published.addon(u.name, u.version);
-      if (!target) return this.stopAll(u, `${u.kind} ${u.name} ${u.version} is no longer in the store`);
+      if (!target) return this.stopAll(u, `${u.kind} ${u.name} ${u.version} is no longer in the store`).then(() => 'ended' as const);
       let stop: string | null = null;
       await mapPool(items, u.options.concurrency, async (row) => {
-        if (stop || this.stopping) return;
+        if (stop || this.halted(ctx)) return;
         const status = (await upgradeRow(db, id)).status;
         if (status !== 'running') return;
         const outcome = await this.upgradeApp(u, row, target, plan.inputs, published!);
+        recordFleetUpgradeApplication(outcome);
         if (outcome !== 'failed') return;
         const failed = (await appRows(db, id, ['failed'])).length;
         if (canary) stop ??= `${row.ref} failed in the canary wave`;
         else if (failed > u.options.failureBudget) stop ??= `${failed} application(s) failed, more than the failure budget of ${u.options.failureBudget}; the last: ${row.ref}`;
       });
-      if (stop) return this.stopAll(await upgradeRow(db, id), stop);
+      if (stop) return this.stopAll(await upgradeRow(db, id), stop).then(() => 'ended' as const);
       if (!(await appRows(db, id, ['pending'])).some((a) => a.wave === wave)) {
         const done = (await appRows(db, id)).filter((a) => a.wave === wave);
         await this.emit(u, 'wave.finished', `${canary ? 'canary wave' : `wave ${wave}`} done: ${done.filter((a) => a.state === 'upgraded').length} upgraded, ${done.filter((a) => a.state === 'failed').length} failed, ${done.filter((a) => a.state === 'skipped').length} skipped`, { wave });
@@ -323,9 +346,12 @@ export class UpgradeRunner {
     await this.emit(u, 'upgrade.interrupted', `${row.ref} was in flight when the server stopped; putting it back`, { wave: row.wave, application: row.ref });
     if (!row.previous || !row.entity_id) {
       await setApp(this.d.db, u.id, row.ref, { state: row.entity_id ? 'pending' : 'skipped', error: row.entity_id ? null : 'the application no longer exists' });
+      if (!row.entity_id) recordFleetUpgradeApplication('skipped');
       return;
     }
-    await this.revert(u, row, row.entity_id, row.previous, row.environments, INTERRUPTED, { retry: row.attempts < MAX_ATTEMPTS, t0: row.started_at ? new Date(row.started_at).getTime() : Date.now() });
+    const retry = row.attempts < MAX_ATTEMPTS;
+    await this.revert(u, row, row.entity_id, row.previous, row.environments, INTERRUPTED, { retry, t0: row.started_at ? new Date(row.started_at).getTime() : Date.now() });
+    if ((await appRows(this.d.db, u.id, ['failed'])).some((a) => a.ref === row.ref)) recordFleetUpgradeApplication('failed');
   }
 
   /** The catalog's `pave.dev/template` annotation follows the template version (best effort: it is informative). */

@@ -21,7 +21,10 @@ import type {
   UpgradeSummary,
 } from '../contracts/fleet.ts';
 import type { DeploymentService } from '../deployments/service.ts';
-import { conflict, notFound, validationError } from '../errors.ts';
+import { conflict, notFound, PaveError, validationError } from '../errors.ts';
+import type { JobService } from '../jobs/service.ts';
+import type { Job } from '../jobs/types.ts';
+import { clearFleetUpgradeProbe, setFleetUpgradeProbe, type FleetUpgradeSample } from '../metrics/instruments.ts';
 import type { PolicyGate } from '../policies/engine.ts';
 import type { ResourceEngine } from '../resources/engine.ts';
 import type { Db } from '../store/db.ts';
@@ -42,21 +45,27 @@ import {
   insertUpgrade,
   isFinal,
   listUpgrades,
+  progressCounts,
   setUpgrade,
   upgradeRow,
   upgradeView,
   type EnvProgress,
   type NewUpgradeApp,
 } from './repository.ts';
-import { UpgradeRunner } from './runner.ts';
+import { UpgradeRunner, type RunContext, type RunEnd } from './runner.ts';
+import { FLEET_UPGRADE, upgradeKey } from './upgrade-job.ts';
 import { matchesSelector } from './selector.ts';
 import { fleetApplications, fleetView, type ApplicationsFilter } from './view.ts';
 import { orderApplications, orderEnvironments, splitWaves } from './waves.ts';
 
 /**
  * Day-2 fleet lifecycle: the fleet view, pins, upgrade plans, and upgrades run in waves (runner.ts),
- * persisted in the store and resumed by the next server when one stops in the middle.
+ * persisted in the store. Each upgrade runs as a job (`fleet.upgrade`, upgrade-job.ts) that one of the
+ * servers claims; when that server dies, another takes the job over and goes on.
  */
+/** What the fleet needs of the job queue: submit an upgrade's job, wait for one, list them. */
+export type FleetJobs = Pick<JobService, 'submit' | 'wait' | 'list'>;
+
 export interface FleetServiceOptions {
   db: Db;
   log: Logger;
@@ -66,6 +75,8 @@ export interface FleetServiceOptions {
   engine: ResourceEngine;
   policies?: PolicyGate | undefined;
   audit?: ((e: AuditEntry) => Promise<unknown>) | undefined;
+  /** The job queue the upgrades run in (their handler, upgrade-job.ts, is registered with it). */
+  jobs: FleetJobs;
 }
 
 export interface Caller {
@@ -80,15 +91,25 @@ type PinRequest = z.output<typeof PinCreateSchema>;
 /** How many applications are planned at once (each plans its environments with the resource engine). */
 const PLAN_CONCURRENCY = 6;
 
+/** How long a pause or a cancel waits for the job it submitted (nothing ran the upgrade) to end it. */
+const SETTLE_MS = 15_000;
+
+/** The job that holds a 409 for an upgrade's key (another job of the upgrade is queued or running). */
+const activeJob = (err: unknown): Job | undefined =>
+  err instanceof PaveError && err.status === 409 && 'existing' in err ? ((err as { existing?: Job }).existing ?? undefined) : undefined;
+
 export class FleetService {
   private readonly o: FleetServiceOptions;
   readonly events: UpgradeEvents;
   private readonly runner: UpgradeRunner;
-  private watch: NodeJS.Timeout | undefined;
+  private readonly probe: () => Promise<FleetUpgradeSample>;
   constructor(o: FleetServiceOptions) {
     this.o = o;
     this.events = new UpgradeEvents(o.db);
     this.runner = new UpgradeRunner({ db: o.db, log: o.log, apps: o.apps, deployments: o.deployments, catalog: o.catalog, engine: o.engine, policies: o.policies, audit: o.audit, events: this.events });
+    // the upgrades' progress, for /metrics: read from the store when scraped
+    this.probe = () => progressCounts(o.db);
+    setFleetUpgradeProbe(this.probe);
   }
 
   private get db(): Db {
@@ -208,7 +229,7 @@ export class FleetService {
     );
     const id = await insertUpgrade(this.db, { plan: plan.id, kind: plan.kind, name: plan.name, version: plan.version, options: { ...req, actor: caller }, createdBy: caller.user, apps });
     await this.events.emit(id, { type: 'upgrade.started', wave: null, application: null, environment: null, message: `upgrading ${apps.length} application(s) to ${plan.name} ${plan.version} in ${waves.length} wave(s)${req.canarySize > 0 ? `, a canary wave of ${waves[0]?.items.length ?? 0} first` : ''}; ${req.concurrency} at a time, failure budget ${req.failureBudget}` });
-    this.runner.kick(id);
+    await this.submit(id, caller.user);
     return upgradeView(this.db, id);
   }
 
@@ -226,8 +247,8 @@ export class FleetService {
     if (u.status !== 'running') throw conflict(`upgrade ${id} is ${u.status}; only a running upgrade can be paused`);
     await setUpgrade(this.db, id, { status: 'pausing' }, ['running']);
     await this.events.emit(id, { type: 'upgrade.paused', wave: null, application: null, environment: null, message: `pause asked by ${by}: the applications in flight finish, no other starts` });
-    // nothing runs it (here or on another server): the runner ends the pause at once
-    await this.settle(id);
+    // nothing runs it (here or on another server): a job ends the pause at once
+    await this.settle(id, by);
     return this.get(id);
   }
 
@@ -237,7 +258,7 @@ export class FleetService {
     if (u.status !== 'paused' && u.status !== 'pausing') throw conflict(`upgrade ${id} is ${u.status}; only a paused upgrade can be resumed`);
     await setUpgrade(this.db, id, { status: 'running' }, ['paused', 'pausing']);
     await this.events.emit(id, { type: 'upgrade.resumed', wave: null, application: null, environment: null, message: `resumed by ${by}` });
-    this.runner.kick(id);
+    await this.submit(id, by);
     return this.get(id);
   }
 
@@ -247,16 +268,45 @@ export class FleetService {
     if (isFinal(u.status)) throw conflict(`upgrade ${id} is ${u.status} already`);
     await setUpgrade(this.db, id, { status: 'cancelling' }, ['running', 'pausing', 'paused']);
     await this.events.emit(id, { type: 'upgrade.cancelled', wave: null, application: null, environment: null, message: `cancel asked by ${by}: the applications in flight finish, no other starts` });
-    // nothing runs it (paused, or no server has it): the runner ends the cancellation at once
-    await this.settle(id);
+    // nothing runs it (paused, or no server has it): a job ends the cancellation at once
+    await this.settle(id, by);
     return this.get(id);
   }
 
-  /** When no runner (here, or on another server: its lock) has the upgrade, one runs it here now, to its next stop. */
-  private async settle(id: string): Promise<void> {
-    if (this.runner.isRunning(id)) return;
-    this.runner.kick(id);
-    await this.runner.wait(id);
+  /**
+   * Makes sure a job runs the upgrade: submits one (key `fleet.upgrade:<id>`), unless one is queued or
+   * running already. A job that is ending as this is asked (it saw the upgrade paused a moment ago)
+   * may not see the change: once it ended, the upgrade is looked at again, and gets a new job if it
+   * still needs one (`watch: false`: not looked at again). Resolves with the job submitted, if any.
+   * The job runs as the upgrade's author, whoever asked (the runner, as before).
+   */
+  private async submit(id: string, by: string, watch = true): Promise<Job | undefined> {
+    try {
+      return await this.o.jobs.submit(FLEET_UPGRADE, { upgrade: id }, { createdBy: by, key: upgradeKey(id) });
+    } catch (err) {
+      const existing = activeJob(err);
+      if (!existing) throw err;
+      if (!watch) return undefined;
+      void this.o.jobs
+        .wait(existing.id)
+        .then(async () => {
+          const u = await upgradeRow(this.db, id);
+          if (u.status !== 'paused' && !isFinal(u.status)) await this.submit(id, by);
+        })
+        .catch((e: unknown) => this.o.log.error({ err: e, upgrade: id }, 'fleet upgrade not handed to a job'));
+      return undefined;
+    }
+  }
+
+  /** When no job has the upgrade, one is submitted, and waited for (a while): it ends the pause or the cancellation at once. */
+  private async settle(id: string, by: string): Promise<void> {
+    const job = await this.submit(id, by);
+    if (job) await this.o.jobs.wait(job.id, AbortSignal.timeout(SETTLE_MS));
+  }
+
+  /** The run of an upgrade's job (upgrade-job.ts): the upgrade's loop, until it ends or pauses, or this server stops. */
+  runUpgrade(id: string, ctx: RunContext): Promise<RunEnd> {
+    return this.runner.run(id, ctx);
   }
 
   /** Events after `after` (polling). */
@@ -315,36 +365,41 @@ export class FleetService {
   // ---- the server's life ------------------------------------------------------------------------
 
   /**
-   * At start: every upgrade that was running, pausing, paused or cancelling when the server stopped
-   * is picked up again. Applications left in flight are put back (and tried again once); a running
-   * upgrade goes on, a pausing one ends paused, a cancelling one ends cancelled.
+   * At start: every upgrade not finished (running, pausing, cancelling) gets a job unless one is queued
+   * or running: for an upgrade left by a server that stopped before upgrades were jobs, or whose job
+   * ran out of attempts. An upgrade whose server died is otherwise taken over with its job, by any
+   * server, once the job's lease runs out.
    */
-  async resume(opts: { watchSeconds?: number } = {}): Promise<{ upgrades: number }> {
-    const active = await activeUpgrades(this.db);
-    for (const u of active) this.runner.kick(u.id);
-    if (active.length) this.o.log.info({ upgrades: active.map((u) => u.id) }, 'fleet upgrades picked up again');
-    // with several servers, an upgrade whose server died is picked up by another (its lock is free again)
-    const every = (opts.watchSeconds ?? 30) * 1000;
-    if (every > 0 && !this.watch) {
-      this.watch = setInterval(() => {
-        void activeUpgrades(this.db)
-          .then((list) => list.forEach((u) => u.status !== 'paused' && this.runner.kick(u.id)))
-          .catch((err: unknown) => this.o.log.error({ err }, 'fleet upgrades not checked'));
-      }, every);
-      this.watch.unref();
+  async resume(): Promise<{ upgrades: number }> {
+    const active = (await activeUpgrades(this.db)).filter((u) => u.status !== 'paused');
+    let submitted = 0;
+    for (const u of active) {
+      const job = await this.submit(u.id, u.options.actor.user, false).catch((err: unknown) => {
+        this.o.log.error({ err, upgrade: u.id }, 'fleet upgrade not handed to a job');
+        return undefined;
+      });
+      if (job) submitted++;
     }
-    return { upgrades: active.length };
+    if (submitted) this.o.log.info({ upgrades: submitted }, 'fleet upgrades without a job were given one');
+    return { upgrades: submitted };
   }
 
-  /** Resolves when no upgrade runs in this process (tests). */
-  idle(): Promise<void> {
-    return this.runner.idle();
+  /** Resolves when no upgrade runs in this process and no upgrade's job is queued or running (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.runner.idle();
+      const [queued, running] = await Promise.all([this.o.jobs.list({ kind: FLEET_UPGRADE, state: 'queued', limit: 1 }), this.o.jobs.list({ kind: FLEET_UPGRADE, state: 'running', limit: 1 })]);
+      if (!queued.length && !running.length) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
-  /** The server stops: applications in flight finish, nothing new starts; the next start goes on. */
-  stop(): Promise<void> {
-    if (this.watch) clearInterval(this.watch);
-    this.watch = undefined;
-    return this.runner.stop();
+  /**
+   * The server stops: applications in flight finish, nothing new starts here; the upgrade's job goes
+   * back to the queue, for another server (or this one's next start).
+   */
+  async stop(): Promise<void> {
+    clearFleetUpgradeProbe(this.probe);
+    await this.runner.stop();
   }
 }

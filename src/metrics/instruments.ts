@@ -10,11 +10,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
  * HTTP; a registry that exposes them registers them with `registerPlatformMetrics`. This file imports
  * nothing of Pave but prom-client, so every domain module may import it.
  *
- * Left out on purpose: fleet upgrade progress, which gets its series with that feature, not before.
- *
  * The job queue (src/jobs) counts its runs and takeovers here; its depth and the age of its oldest
  * queued job are read from the store when /metrics is scraped (`setJobQueueProbe`), since they are
  * the installation's, not this server's: every server reports the same figures.
+ *
+ * Fleet upgrade progress (src/fleet) likewise: the upgrades not finished and their applications by
+ * state are read from the store at scrape time (`setFleetUpgradeProbe`); the applications each
+ * server's runner finished are counted by outcome.
  */
 
 /** Seconds: from a few milliseconds (a directory, a Redis user) to a slow cloud database. */
@@ -104,6 +106,50 @@ const jobQueueAge = new Gauge({
   },
 });
 
+/** Fleet upgrades not finished, by status, and their applications by state, as the store counts them. */
+export interface FleetUpgradeSample {
+  upgrades: { status: string; count: number }[];
+  applications: { state: string; count: number }[];
+}
+
+let fleetUpgradeProbe: (() => Promise<FleetUpgradeSample>) | undefined;
+function sampleFleetUpgrades(): Promise<FleetUpgradeSample | null> {
+  return fleetUpgradeProbe ? fleetUpgradeProbe().catch(() => null) : Promise.resolve(null);
+}
+
+const fleetUpgrades = new Gauge({
+  name: 'pave_fleet_upgrades',
+  help: 'Fleet upgrades of the installation that have not finished, by status (running, pausing, paused, cancelling), read from the store at scrape time',
+  labelNames: ['status'] as const,
+  registers: [],
+  async collect() {
+    const s = await sampleFleetUpgrades();
+    if (!s) return;
+    this.reset();
+    for (const r of s.upgrades) this.set({ status: r.status }, r.count);
+  },
+});
+
+const fleetUpgradeApplications = new Gauge({
+  name: 'pave_fleet_upgrade_applications',
+  help: 'Applications of the fleet upgrades that have not finished, by state (pending, upgrading, reverting, upgraded, failed, skipped, cancelled), read from the store at scrape time',
+  labelNames: ['state'] as const,
+  registers: [],
+  async collect() {
+    const s = await sampleFleetUpgrades();
+    if (!s) return;
+    this.reset();
+    for (const r of s.applications) this.set({ state: r.state }, r.count);
+  },
+});
+
+const fleetUpgradeOutcomes = new Counter({
+  name: 'pave_fleet_upgrade_applications_total',
+  help: 'Applications whose fleet upgrade this server finished, by outcome (upgraded; failed: put back on its previous version; skipped: no longer applicable at its turn)',
+  labelNames: ['outcome'] as const,
+  registers: [],
+});
+
 /** Every platform metric by name, for registries that expose them. */
 export const PLATFORM_METRICS: Record<string, Parameters<Registry['registerMetric']>[0]> = {
   pave_resource_provision_seconds: provision,
@@ -114,6 +160,9 @@ export const PLATFORM_METRICS: Record<string, Parameters<Registry['registerMetri
   pave_job_takeovers_total: jobTakeovers,
   pave_job_queue_depth: jobQueueDepth,
   pave_job_oldest_queued_seconds: jobQueueAge,
+  pave_fleet_upgrades: fleetUpgrades,
+  pave_fleet_upgrade_applications: fleetUpgradeApplications,
+  pave_fleet_upgrade_applications_total: fleetUpgradeOutcomes,
 };
 
 /** Adds the platform metrics to a registry (once per registry; several registries may hold them). */
@@ -166,4 +215,19 @@ export function setJobQueueProbe(probe: () => Promise<JobQueueSample[]>): void {
 /** Forgets `probe` (a job service that stopped), unless another was set since. */
 export function clearJobQueueProbe(probe: () => Promise<JobQueueSample[]>): void {
   if (jobQueueProbe === probe) jobQueueProbe = undefined;
+}
+
+/** A fleet upgrade's runner finished an application. */
+export function recordFleetUpgradeApplication(outcome: 'upgraded' | 'failed' | 'skipped'): void {
+  fleetUpgradeOutcomes.inc({ outcome });
+}
+
+/** Where the fleet upgrade gauges read from at scrape time (the fleet module sets it; the last one set wins). */
+export function setFleetUpgradeProbe(probe: () => Promise<FleetUpgradeSample>): void {
+  fleetUpgradeProbe = probe;
+}
+
+/** Forgets `probe` (a fleet service that stopped), unless another was set since. */
+export function clearFleetUpgradeProbe(probe: () => Promise<FleetUpgradeSample>): void {
+  if (fleetUpgradeProbe === probe) fleetUpgradeProbe = undefined;
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger } from '../logging.ts';
 import { loadJobSettings } from '../jobs/config.ts';
+import { DEPLOYMENT_RUN } from '../deployments/run-job.ts';
 import { parsePlatformSource } from '../platform/sync.ts';
 import { builtinDrivers } from '../resources/drivers/index.ts';
 import { loadSecretBox } from '../secrets/secret-box.ts';
@@ -39,7 +40,8 @@ async function main() {
     if (sweeper) clearInterval(sweeper);
     // Applications keep running: their processes outlive the server, and the next start adopts them.
     await services?.router.close().catch((err: unknown) => log.error({ err }, 'error while closing the router'));
-    // fleet upgrades: applications in flight finish, nothing new starts; the next start goes on
+    // fleet upgrades first: applications in flight finish, nothing new starts, and each upgrade's job goes back to
+    // the queue for another server (or the next start); then the job worker stops with what is left
     await services?.fleet.stop().catch((err: unknown) => log.error({ err }, 'error while stopping fleet upgrades'));
     await services?.deployments.idle();
     // no new jobs here; the running ones finish (up to PAVE_JOB_STOP_TIMEOUT) or go back to the queue for another server
@@ -90,13 +92,20 @@ async function main() {
   if (config.platformSyncInterval > 0) services.sync.start(config.platformSyncInterval * 1000);
   // The router first, then what runs behind it: released applications answer again as soon as possible.
   const routerPort = await services.router.listen(config.routerPort, config.host);
-  await services.deployments.reconcile();
+  // Deployments whose job is still running or queued are left to it: on another live server it goes on; one whose server
+  // died is taken over once its lease ran out (failed on the local runtime, converged on a cluster: src/deployments/run-job.ts).
+  // Alone (no other live server), local deployments left starting by an earlier run of this server are failed now, as before.
+  const peers = (await services.jobs.servers.live()).map((s) => s.id);
+  const alone = peers.length === (await services.jobs.servers.deadOnThisHost(peers, services.jobs.serverId)).length;
+  const active = await Promise.all((['running', 'queued'] as const).map((state) => services!.jobs.list({ kind: DEPLOYMENT_RUN, state, limit: 500 })));
+  const leave = new Set(active.flat().filter((j) => !alone || (j.payload as { runtime?: string } | null)?.runtime !== 'local').map((j) => (j.payload as { deployment: string }).deployment));
+  await services.deployments.reconcile({ leave });
   // Runs left open by an earlier run of this server are failed now; while other servers are live, their open
   // runs may be theirs and still going (each holds a job: a dead server's are failed by whoever finds its lease run out).
   const others = (await services.jobs.servers.live()).map((s) => s.id);
   const deadHere = await services.jobs.servers.deadOnThisHost(others, services.jobs.serverId);
   if (others.length === deadHere.length) await services.actions.failInterrupted();
-  // fleet upgrades the last server left running: applications in flight are put back, then they go on
+  // fleet upgrades are jobs (taken over by whichever server claims them); an unfinished upgrade without one gets one
   await services.fleet.resume();
   const deployments = services.deployments;
   sweeper = setInterval(() => void deployments.sweep().catch((err: unknown) => log.error({ err }, 'sweep failed')), config.reaperInterval * 1000);

@@ -237,15 +237,15 @@ test('kill -9 of the server running an action: another server marks the run fail
 test('the queue gauges report what waits: a job no server runs grows old in pave_job_oldest_queued_seconds', async () => {
   const s = c.servers[1]!;
   const queue = new JobQueue(db);
-  const waiting = await queue.enqueue('fleet.upgrade', { plan: 'none' }, { createdBy: 'user:default/admin', runAt: new Date(Date.now() - 90_000) });
+  const waiting = await queue.enqueue('test.unhandled', { plan: 'none' }, { createdBy: 'user:default/admin', runAt: new Date(Date.now() - 90_000) });
   try {
     const metrics = await (await call(s, '/metrics')).text();
-    assert.match(metrics, /^pave_job_queue_depth\{kind="fleet.upgrade",state="queued"\} 1$/m);
-    const age = Number(/^pave_job_oldest_queued_seconds\{kind="fleet.upgrade"\} ([\d.]+)$/m.exec(metrics)?.[1]);
+    assert.match(metrics, /^pave_job_queue_depth\{kind="test.unhandled",state="queued"\} 1$/m);
+    const age = Number(/^pave_job_oldest_queued_seconds\{kind="test.unhandled"\} ([\d.]+)$/m.exec(metrics)?.[1]);
     assert.ok(age >= 90 && age < 200, `oldest queued: ${age} s`);
     const list = await cli(s, ['jobs', 'list', '--state', 'queued']);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, new RegExp(`${waiting.id.slice(0, 8)}\\s+fleet\\.upgrade\\s+-\\s+queued`));
+    assert.match(list.stdout, new RegExp(`${waiting.id.slice(0, 8)}\\s+test\\.unhandled\\s+-\\s+queued`));
   } finally {
     await db.deleteFrom('jobs').where('id', '=', waiting.id).execute();
   }
