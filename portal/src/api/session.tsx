@@ -58,7 +58,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(() => {
     // A cookie session ends on the server too (which clears its cookies); a token stays valid until revoked.
-    if (csrfToken() !== null) void createApiClient({ token: null }).logout().catch(() => undefined);
+    // It ends after the pages have unmounted (which aborts their polls), so that no request in flight
+    // meets an ended session and answers 401.
+    if (csrfToken() !== null) setTimeout(() => void createApiClient({ token: null }).logout().catch(() => undefined), 0);
     writeToken(null);
     setToken(null);
     setCookie(false);
