@@ -241,24 +241,16 @@ export class JobQueue {
 
   /** Gives a job this server runs back to the queue, due in `delaySeconds` (a server that stops). */
   async release(id: string, attempt: number, serverId: string, delaySeconds: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const done = await tx
-        .updateTable('jobs')
-        .set({ state: 'queued', lease_expires_at: null, run_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` })
-        .where('id', '=', id)
-        .where('locked_by', '=', serverId)
-        .where('attempts', '=', attempt)
-        .where('state', '=', 'running')
-        .executeTakeFirst();
-      if (!Number(done.numUpdatedRows)) return false;
-      await tx.insertInto('job_events').values({ job_id: id, attempt, server_id: serverId, type: 'released', data: JSON.stringify({ dueInSeconds: delaySeconds }) }).execute();
-      await sql`SELECT ${notifyEvent(id)}`.execute(tx);
-      return true;
-    });
+    return this.requeue(id, attempt, serverId, delaySeconds, { type: 'released', data: { dueInSeconds: delaySeconds } });
   }
 
   /** Puts a job this server runs back in the queue after `delaySeconds`, with the reason (its handler asked to retry later). */
   async retry(id: string, attempt: number, serverId: string, delaySeconds: number, reason: string): Promise<boolean> {
+    return this.requeue(id, attempt, serverId, delaySeconds, { type: 'retry', data: { reason, dueInSeconds: delaySeconds } });
+  }
+
+  /** Back to the queue, due in `delaySeconds`, with the event that says why; only by the server that holds this attempt. */
+  private async requeue(id: string, attempt: number, serverId: string, delaySeconds: number, event: { type: 'released' | 'retry'; data: Record<string, unknown> }): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const done = await tx
         .updateTable('jobs')
@@ -269,7 +261,7 @@ export class JobQueue {
         .where('state', '=', 'running')
         .executeTakeFirst();
       if (!Number(done.numUpdatedRows)) return false;
-      await tx.insertInto('job_events').values({ job_id: id, attempt, server_id: serverId, type: 'retry', data: JSON.stringify({ reason, dueInSeconds: delaySeconds }) }).execute();
+      await tx.insertInto('job_events').values({ job_id: id, attempt, server_id: serverId, type: event.type, data: JSON.stringify(event.data) }).execute();
       await sql`SELECT ${notifyEvent(id)}`.execute(tx);
       return true;
     });
