@@ -18,23 +18,9 @@ import { cliSandbox, type Cli } from '../cli/helpers.ts';
 import { build, envBase, json, viaRouter } from '../deployments/helpers.ts';
 import type { TestServer } from '../support/server.ts';
 import { RecordingApiServer } from './recording-api-server.ts';
+import { APPS, NS, PRUNE_LISTS, ROUTES, SELECTOR } from './shop-paths.ts';
 import { image, serverWithProfiles } from './support.ts';
 
-const NS = '/api/v1/namespaces/shop-production';
-const APPS = '/apis/apps/v1/namespaces/shop-production';
-const ROUTES = '/apis/gateway.networking.k8s.io/v1/namespaces/shop-production/httproutes';
-const SELECTOR = 'app.kubernetes.io/managed-by=pave,pave.dev/application=shop,pave.dev/catalog-namespace=default,pave.dev/environment=production';
-const PRUNE_LISTS = [
-  `GET ${ROUTES}?labelSelector=${SELECTOR}`,
-  `GET /apis/networking.k8s.io/v1/namespaces/shop-production/ingresses?labelSelector=${SELECTOR}`,
-  `GET ${NS}/services?labelSelector=${SELECTOR}`,
-  `GET ${APPS}/deployments?labelSelector=${SELECTOR}`,
-  `GET ${APPS}/statefulsets?labelSelector=${SELECTOR}`,
-  `GET ${NS}/configmaps?labelSelector=${SELECTOR}`,
-  `GET ${NS}/secrets?labelSelector=${SELECTOR}`,
-  `GET ${NS}/persistentvolumeclaims?labelSelector=${SELECTOR}`,
-  `GET /api/v1/namespaces?labelSelector=${SELECTOR}`,
-];
 
 const profile = (url: string) => `
 apiVersion: pave.dev/v1

@@ -14,6 +14,7 @@ import { fromKubeconfig, inCluster, KubeClient, KubernetesTarget, RenderNotReady
 import { renderKubernetes, type RenderResult } from '../../src/targets/kubernetes/render.ts';
 import type { ScoreWorkload } from '../../src/workloads/score.ts';
 import { RecordingApiServer } from './recording-api-server.ts';
+import { APPS, NS, PRUNE_LISTS, ROUTES, SELECTOR } from './shop-paths.ts';
 
 const workload: ScoreWorkload = {
   apiVersion: 'score.dev/v1b1', metadata: { name: 'shop' },
@@ -33,21 +34,6 @@ function rendering(n: 1 | 2 | 3, env = 'production'): RenderResult {
   return r;
 }
 
-const NS = '/api/v1/namespaces/shop-production';
-const APPS = '/apis/apps/v1/namespaces/shop-production';
-const ROUTES = '/apis/gateway.networking.k8s.io/v1/namespaces/shop-production/httproutes';
-const SELECTOR = 'app.kubernetes.io/managed-by=pave,pave.dev/application=shop,pave.dev/catalog-namespace=default,pave.dev/environment=production';
-const LISTS = [
-  `GET ${ROUTES}?labelSelector=${SELECTOR}`,
-  `GET /apis/networking.k8s.io/v1/namespaces/shop-production/ingresses?labelSelector=${SELECTOR}`,
-  `GET ${NS}/services?labelSelector=${SELECTOR}`,
-  `GET ${APPS}/deployments?labelSelector=${SELECTOR}`,
-  `GET ${APPS}/statefulsets?labelSelector=${SELECTOR}`,
-  `GET ${NS}/configmaps?labelSelector=${SELECTOR}`,
-  `GET ${NS}/secrets?labelSelector=${SELECTOR}`,
-  `GET ${NS}/persistentvolumeclaims?labelSelector=${SELECTOR}`,
-  `GET /api/v1/namespaces?labelSelector=${SELECTOR}`,
-];
 
 describe('Kubernetes apply path, against a RecordingApiServer (a recording HTTP server, not a cluster)', () => {
   let api: RecordingApiServer;
@@ -81,7 +67,7 @@ describe('Kubernetes apply path, against a RecordingApiServer (a recording HTTP 
       `GET ${APPS}/deployments/shop-1`, `GET ${APPS}/deployments/shop-1`, `GET ${APPS}/deployments/shop-1`,
       `PATCH ${NS}/services/shop`,
       `PATCH ${ROUTES}/shop`,
-      ...LISTS,
+      ...PRUNE_LISTS,
     ]);
     for (const r of api.requests.filter((x) => x.method === 'PATCH')) {
       assert.equal(r.contentType, 'application/apply-patch+yaml');
