@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Group, List, NumberInput, SimpleGrid, Stack, Text } from '@mantine/core';
+import { ActionIcon, Badge, Button, Group, NumberInput, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '../../api/client.ts';
@@ -6,6 +6,7 @@ import { useFleetApi, type FleetPlan, type UpgradeCreate } from '../../api/fleet
 import { problemFieldErrors, type FieldErrors } from '../../api/inputs.ts';
 import { ProblemAlert } from '../ProblemAlert.tsx';
 import { ENVIRONMENT_TYPES, plural, type EnvironmentType } from './format.ts';
+import { FieldErrorSummary } from '../FieldErrorSummary.tsx';
 
 const LABELS: Record<string, string> = {
   canarySize: 'Canary size',
@@ -103,7 +104,6 @@ export function ApplyPlanForm({ plan }: { plan: FleetPlan }) {
   const n = plan.applications.length;
   const canary = typeof values.canarySize === 'number' ? values.canarySize : 0;
   const waves = waveCount(n, canary, typeof values.waveSize === 'number' ? values.waveSize : 1);
-  const errorCount = Object.keys(errors).length;
   const numberInput = (k: NumberField, description: string) => (
     <NumberInput
       label={LABELS[k]}
@@ -123,17 +123,7 @@ export function ApplyPlanForm({ plan }: { plan: FleetPlan }) {
   return (
     <form onSubmit={submit} noValidate aria-label="Apply the plan" data-testid="apply-form">
       <Stack gap="md">
-        {errorCount > 0 && (
-          <Alert color="red" variant="light" role="alert" title={`${errorCount === 1 ? 'One field needs' : `${errorCount} fields need`} your attention`}>
-            <List size="sm">
-              {Object.entries(errors).map(([path, message]) => (
-                <List.Item key={path}>
-                  {LABELS[path] ?? path} {message}
-                </List.Item>
-              ))}
-            </List>
-          </Alert>
-        )}
+        <FieldErrorSummary errors={errors} labelOf={(path) => LABELS[path] ?? path} />
         <SimpleGrid cols={{ base: 1, sm: 2, md: 5 }} spacing="md">
           {numberInput('canarySize', 'Applications in the first wave; 0 for none')}
           {numberInput('waveSize', 'Applications per wave after it')}

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Checkbox, Fieldset, Group, List, NativeSelect, SegmentedControl, SimpleGrid, Stack, TagsInput, Text } from '@mantine/core';
+import { Badge, Button, Checkbox, Fieldset, Group, NativeSelect, SegmentedControl, SimpleGrid, Stack, TagsInput, Text } from '@mantine/core';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError } from '../../api/client.ts';
@@ -10,6 +10,7 @@ import { ProblemAlert } from '../ProblemAlert.tsx';
 import { InputFieldControl } from '../templates/InputFieldControl.tsx';
 import { ENVIRONMENT_TYPES, KIND_LABEL } from './format.ts';
 import { newInputs, parseLabelTags } from './planInputs.ts';
+import { FieldErrorSummary } from '../FieldErrorSummary.tsx';
 
 const LEGEND = { legend: { fontWeight: 650, fontSize: 'var(--mantine-font-size-md)', marginBottom: 'var(--mantine-spacing-sm)' } };
 const LABELS: Record<string, string> = {
@@ -134,7 +135,6 @@ export function PlanForm({ patterns, initial }: Props) {
     if (input) return `Input ${added.find((f) => f.name === input[1])?.title ?? input[1]}`;
     return LABELS[path] ?? path;
   };
-  const errorCount = Object.keys(errors).length;
   const setInput = (input: string, v: InputValue) => {
     setInputs((s) => ({ ...s, [input]: v }));
     setTouched((t) => new Set(t).add(input));
@@ -144,17 +144,7 @@ export function PlanForm({ patterns, initial }: Props) {
   return (
     <form ref={form} onSubmit={submit} noValidate aria-label="Plan an upgrade" data-testid="plan-form">
       <Stack gap="lg">
-        {errorCount > 0 && (
-          <Alert color="red" variant="light" role="alert" title={`${errorCount === 1 ? 'One field needs' : `${errorCount} fields need`} your attention`}>
-            <List size="sm">
-              {Object.entries(errors).map(([path, message]) => (
-                <List.Item key={path}>
-                  {labelOf(path)} {message}
-                </List.Item>
-              ))}
-            </List>
-          </Alert>
-        )}
+        <FieldErrorSummary errors={errors} labelOf={labelOf} />
 
         <Fieldset legend="What to upgrade" variant="unstyled" styles={LEGEND}>
           <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="md">

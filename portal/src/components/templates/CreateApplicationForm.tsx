@@ -1,4 +1,4 @@
-import { Alert, Button, Fieldset, Group, List, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { Button, Fieldset, Group, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError, errorMessage, type PatternSummary } from '../../api/client.ts';
@@ -12,6 +12,7 @@ import { AddOnPicker, type AddOnChoices } from './AddOnPicker.tsx';
 import { InputFieldsGroup } from './InputFieldsGroup.tsx';
 import { defaultOwner, TeamSelect } from './TeamSelect.tsx';
 import { TeamProfileHint } from './TeamProfileHint.tsx';
+import { FieldErrorSummary } from '../FieldErrorSummary.tsx';
 
 /** What the application page reads from the navigation state to start provisioning at once. */
 export interface CreatedState {
@@ -144,21 +145,10 @@ export function CreateApplicationForm({ template }: { template: PatternSummary }
     }
     return LABELS[path] ?? path;
   };
-  const errorCount = Object.keys(errors).length;
   return (
     <form ref={form} onSubmit={submit} noValidate aria-label={`Create an application from ${template.title ?? template.name}`}>
       <Stack gap="lg">
-        {errorCount > 0 && (
-          <Alert color="red" variant="light" role="alert" title={`${errorCount === 1 ? 'One field needs' : `${errorCount} fields need`} your attention`}>
-            <List size="sm">
-              {Object.entries(errors).map(([path, message]) => (
-                <List.Item key={path}>
-                  {labelOf(path)} {message}
-                </List.Item>
-              ))}
-            </List>
-          </Alert>
-        )}
+        <FieldErrorSummary errors={errors} labelOf={labelOf} />
 
         <Fieldset legend="Application" variant="unstyled" styles={LEGEND}>
           <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md" verticalSpacing="md">
