@@ -7,6 +7,10 @@ import { ActionService } from './actions/service.ts';
 import { AuditLog } from './audit/log.ts';
 import { ApplicationService } from './applications/service.ts';
 import { applyResourcesJob } from './applications/apply-job.ts';
+import { deleteResourcesJob } from './applications/delete-job.ts';
+import { currentActor } from './policies/actor.ts';
+import type { ResourceJobRunner } from './applications/service.ts';
+import type { Job, JobKind } from './jobs/types.ts';
 import { ACTION_RUN, actionRunJob } from './actions/run-job.ts';
 import { DEPLOYMENT_RUN, deploymentRunJob } from './deployments/run-job.ts';
 import type { JobSettings } from './jobs/config.ts';
@@ -131,6 +135,24 @@ export function createServices(o: ServicesOptions): Services {
     },
   });
   jobs.register(applyResourcesJob(applications));
+  // creating an environment provisions it through a resources.apply job; deleting one (or an application) is a resources.delete job
+  jobs.register(deleteResourcesJob(applications));
+  applications.runJobsWith({
+    ready: () => jobs.started,
+    async run<P, R>(kind: JobKind<P, R>, payload: P, r: Parameters<ResourceJobRunner['run']>[2]): Promise<R> {
+      // the job runs as its caller (policies read request.actor), with their grants as they are now
+      const actor = currentActor();
+      const job = await jobs.submit(kind, payload, {
+        createdBy: r.by ?? actor?.user ?? 'unknown', key: r.key,
+        actor: actor ? { user: actor.user, roles: actor.roles, requestId: actor.requestId, grants: actor.grants ? await actor.grants() : undefined } : null,
+      });
+      r.onJob?.(job.id);
+      const done = await jobs.follow(job.id, (e) => {
+        if (e.type === 'progress') r.onProgress?.(e.data);
+      });
+      return JobService.settle(done as Job<R>);
+    },
+  });
   // The local process runtime is single-host: its processes and its router live on one server's machine.
   // A multi-server installation (several live servers, or PAVE_HA=true) refuses production deployments and releases on it.
   const localRuntimeGate = singleHostGate<PolicyCheck>(policies, jobs.servers, async (c) => {

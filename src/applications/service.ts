@@ -19,6 +19,9 @@ import type { Database, EnvironmentRow } from '../store/schema.ts';
 import { resolveWorkload, WorkloadResolveError } from '../workloads/placeholders.ts';
 import { validateScore, type ScoreWorkload } from '../workloads/score.ts';
 import { desiredGraph, DesiredGraphError, workloadFromTemplate, type AttachedAddOn, type DesiredGraph } from './desired.ts';
+import type { JobKind } from '../jobs/types.ts';
+import { APPLY_RESOURCES, applyKey } from './apply-job.ts';
+import { DELETE_RESOURCES, deleteKey, notDeleted } from './delete-job.ts';
 
 /**
  * Applications made from golden paths: a template version with typed inputs, add-ons, a Score workload
@@ -96,6 +99,26 @@ export interface ManagedApplication {
   runtime?: string | null | undefined;
 }
 
+/**
+ * How this module runs its resource work as jobs any Pave server may run (`resources.apply`,
+ * `resources.delete`): the composition root wires it to the job service. `run` queues the job (as
+ * the current caller; `by` when given), calls `onJob` with its id once queued, `onProgress` with each
+ * of its progress events (from the store, whichever server runs it), and resolves with its result or
+ * rejects with its error once it ended. `ready` is false when no job worker runs in this process
+ * (then the work runs here, in the caller's request, as before jobs existed).
+ */
+export interface ResourceJobRunner {
+  ready(): boolean;
+  run<P, R>(kind: JobKind<P, R>, payload: P, o: { key: string; by?: string | undefined; onJob?: ((id: string) => void) | undefined; onProgress?: ((data: unknown) => void) | undefined }): Promise<R>;
+}
+
+/** What the caller of a job-backed operation may want to know: who asks, the job's id, its progress. */
+export interface JobCallbacks {
+  by?: string | undefined;
+  onJob?: ((id: string) => void) | undefined;
+  onEvent?: ((e: ResourceEvent) => void) | undefined;
+}
+
 /** Called before an environment's resources are destroyed (e.g. to stop what runs there and remove its route). */
 export type EnvironmentDeletingHook = (env: EnvironmentRow, app: { ref: string; namespace: string; name: string }) => Promise<void>;
 
@@ -105,6 +128,7 @@ export class ApplicationService {
   private readonly engine: ResourceEngine;
   private readonly deletingHooks: EnvironmentDeletingHook[] = [];
   private readonly policies: PolicyGate | undefined;
+  private jobs: ResourceJobRunner | undefined;
   constructor(db: Db, catalog: CatalogService, engine: ResourceEngine, policies?: PolicyGate) {
     this.db = db;
     this.catalog = catalog;
@@ -114,6 +138,11 @@ export class ApplicationService {
 
   onEnvironmentDeleting(hook: EnvironmentDeletingHook): void {
     this.deletingHooks.push(hook);
+  }
+
+  /** Provisioning and deletion run as jobs through `runner` (wired by the composition root). */
+  runJobsWith(runner: ResourceJobRunner): void {
+    this.jobs = runner;
   }
 
   /** The application as the deployments module sees it: ids, team, template, workload and environments. */
@@ -251,8 +280,60 @@ export class ApplicationService {
   }
 
   async apply(ref: string, envName: string, onEvent?: (e: ResourceEvent) => void, opts: { refresh?: boolean } = {}): Promise<ApplyResult> {
-    const { ctx, graph } = await this.target(ref, envName);
+    const { ctx, graph, env } = await this.target(ref, envName);
+    ApplicationService.usable(ref, env);
     return this.engine.apply(ctx, graph.resources, onEvent, opts);
+  }
+
+  /** 409 when the environment is being deleted: nothing provisions into it any more. */
+  static usable(ref: string, env: EnvironmentRow): void {
+    if (env.status === 'deleting') throw conflict(`environment ${env.name} of ${ref} is being deleted`);
+  }
+
+  /**
+   * Provisions the environment's resources as a `resources.apply` job (any server may run it; if that
+   * server dies, another takes it over and converges it), following its progress until it ended.
+   */
+  async provision(ref: string, envName: string, o: JobCallbacks = {}): Promise<ApplyResult> {
+    if (!this.jobs?.ready()) return this.apply(ref, envName, o.onEvent);
+    const { env } = await this.target(ref, envName);
+    ApplicationService.usable(ref, env);
+    return this.jobs.run(APPLY_RESOURCES, { application: ref, environment: envName, refresh: false }, {
+      key: applyKey(env.id), by: o.by, onJob: o.onJob, onProgress: (d) => o.onEvent?.(d as ResourceEvent),
+    });
+  }
+
+  /**
+   * Deletes an environment with everything in it as a `resources.delete` job: marked `deleting` at
+   * once (nothing applies into it any more), then its resources with their drivers, then its rows; if
+   * the server running the job dies, another runs it again. 409 (the environment stays, status
+   * delete-failed) when a resource could not be deleted.
+   */
+  async deleteEnvironmentAsJob(ref: string, envName: string, o: JobCallbacks = {}): Promise<ApplyResult> {
+    const { env } = await this.target(ref, envName);
+    if (!this.jobs?.ready()) {
+      const res = await this.deleteEnvironment(ref, envName, o.onEvent);
+      if (!res.ok) throw notDeleted({ application: ref, environment: envName }, res);
+      return res;
+    }
+    await this.db.updateTable('environments').set({ status: 'deleting' }).where('id', '=', env.id).execute();
+    return this.jobs.run(DELETE_RESOURCES, { application: ref, environment: envName }, {
+      key: deleteKey(env.id), by: o.by, onJob: o.onJob, onProgress: (d) => o.onEvent?.(d as ResourceEvent),
+    });
+  }
+
+  /** Deletes the application (every environment, then its rows) as a `resources.delete` job; see deleteEnvironmentAsJob. */
+  async deleteAsJob(ref: string, o: JobCallbacks = {}): Promise<ApplyResult> {
+    const r = await this.record(ref);
+    if (!this.jobs?.ready()) {
+      const res = await this.delete(ref, o.onEvent);
+      if (!res.ok) throw notDeleted({ application: ref, environment: null }, res);
+      return res;
+    }
+    if (r.environments.length) await this.db.updateTable('environments').set({ status: 'deleting' }).where('entity_id', '=', r.entity.id).execute();
+    return this.jobs.run(DELETE_RESOURCES, { application: ref, environment: null }, {
+      key: deleteKey(r.entity.id), by: o.by, onJob: o.onJob, onProgress: (d) => o.onEvent?.(d as ResourceEvent),
+    });
   }
 
   /** Resources of an environment, secret outputs masked unless `reveal`. */
@@ -336,8 +417,7 @@ export class ApplicationService {
         if (!(await this.managed(ref))) return false;
         const entity = await getEntity(this.db, ref);
         if (expectedVersion !== undefined && entity.version !== expectedVersion) throw preconditionFailed(`${ref} is at version ${entity.version}, not ${expectedVersion}`);
-        const res = await this.delete(ref);
-        if (!res.ok) throw conflict(`${ref} was not deleted because some of its resources could not be deleted (they are kept, with their errors, and retried next time): ${res.failed.map((f) => `${f.resource}: ${f.error}`).join('; ')}`);
+        await this.deleteAsJob(ref);
         return true;
       },
     };

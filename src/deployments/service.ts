@@ -659,24 +659,49 @@ export class DeploymentService {
   // ---- environments ----------------------------------------------------------------------------
 
   /** Creates an environment, provisions its resources and, when cloned, copies the source's config and releases its build. */
-  async createEnvironment(ref: string, req: { name: string; type: string; ttlHours?: number | undefined; ttl?: string | undefined; from?: string | undefined; provision?: boolean | undefined }, by: string, emit: Emit = noop): Promise<EnvironmentStatus> {
+  async createEnvironment(ref: string, req: { name: string; type: string; ttlHours?: number | undefined; ttl?: string | undefined; from?: string | undefined; provision?: boolean | undefined }, by: string, emit: Emit = noop, opts: { onProvisioning?: ((job: string | null) => void) | undefined } = {}): Promise<EnvironmentStatus> {
     if (req.from && req.provision === false) throw validationError('a clone is provisioned and deployed at once; leave out provision: false', [{ path: 'body.provision', message: 'cannot be false with from' }]);
     const app = await this.o.apps.managedApplication(ref);
     const source = req.from ? await this.env(app, req.from) : null;
     await this.o.apps.createEnvironment(ref, { name: req.name, type: req.type, ttlHours: req.ttlHours, ttlSeconds: req.ttl ? durationSeconds(req.ttl) : undefined, clonedFrom: req.from });
     const created = await this.o.apps.managedApplication(ref);
     const env = await this.env(created, req.name);
+    let job: string | null = null;
     try {
-      if (req.provision !== false) await this.ensureResources(created, env, emit);
+      // a clone's config first (rows only), so that whoever finishes the provisioning finds the environment complete
       if (source) {
         const config = await this.o.configs.current(source.id);
         if (config.version > 0) await this.o.configs.update(env.id, { set: config.variables, secrets: config.secrets }, by, `cloned from ${source.name} v${config.version}`);
-        if (source.released_deployment_id) {
-          const d = (await this.deploymentById(source.released_deployment_id))!;
-          await this.deploy(ref, env.name, { build: d.build_id, release: true }, by, emit);
+      }
+      // the environment's rows are committed: its resources are provisioned by a resources.apply job (taken over if this server dies)
+      if (req.provision !== false) {
+        let ready = true;
+        try {
+          await this.o.apps.variables(created.ref, env.name, false);
+        } catch (err) {
+          if (!(err instanceof PaveError) || err.status !== 409) throw err;
+          ready = false;
+        }
+        if (!ready) {
+          emit({ step: 'resources', message: `provisioning the resources of ${env.name}` });
+          const res = await this.o.apps.provision(created.ref, env.name, {
+            by,
+            onJob: (id) => {
+              job = id;
+              opts.onProvisioning?.(id);
+            },
+            onEvent: (e) => emit({ step: 'resources', message: `${e.resource} (${e.type}): ${e.phase}${e.detail ? ` (${e.detail})` : ''}` }),
+          });
+          if (!res.ok) throw conflict(`the resources of ${env.name} could not be provisioned: ${res.failed.map((f) => `${f.resource}: ${f.error}`).join('; ')}`);
         }
       }
+      if (job === null) opts.onProvisioning?.(null);
+      if (source?.released_deployment_id) {
+        const d = (await this.deploymentById(source.released_deployment_id))!;
+        await this.deploy(ref, env.name, { build: d.build_id, release: true }, by, emit);
+      }
     } catch (err) {
+      if (job === null) opts.onProvisioning?.(null);
       // the environment exists (with whatever failed shown); creating it again would collide, so say what to do
       if (err instanceof PaveError) throw new PaveError(err.status, err.type.replace(/^.*\//, ''), err.title, `${req.name} was created, but: ${err.message}`);
       throw err;

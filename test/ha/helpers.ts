@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,8 +19,10 @@ export interface Cluster {
   db: TestDatabase;
   work: string;
   platform: string;
-  /** One line per provision by the test provisioner: the resource's uid. */
+  /** One line per provision by the test provisioner: the resource's uid (and `<runLog>.deletes`: one per delete). */
   runLog: string;
+  /** The uids of what the test provisioner provisioned and was not deleted yet. */
+  live(): string[];
   servers: ServerProcess[];
   env(i: number): Record<string, string>;
   start(i: number, extra?: Record<string, string>): Promise<ServerProcess>;
@@ -29,7 +31,8 @@ export interface Cluster {
 
 /**
  * A database, a platform (the sample one, plus resource types `slow` (4 s) and `tick` (0.2 s)
- * provisioned by test/ha/fixtures/provisioner.mjs), and `n` servers started together.
+ * provisioned by test/ha/fixtures/provisioner.mjs, and `sticky` (0.2 s, deleted in 4 s)), and `n`
+ * servers started together.
  */
 export async function startCluster(n: number, extra: Record<string, string> = {}, prepare?: (platform: string) => void): Promise<Cluster> {
   const db = await createTestDatabase();
@@ -38,7 +41,7 @@ export async function startCluster(n: number, extra: Record<string, string> = {}
   const runLog = path.join(work, 'provisions.log');
   writeFileSync(runLog, '');
   cpSync(SAMPLE_PLATFORM, platform, { recursive: true });
-  const type = (name: string, seconds: number) => `apiVersion: pave.dev/v1
+  const type = (name: string, seconds: number, deleteSeconds = 0) => `apiVersion: pave.dev/v1
 kind: ResourceType
 metadata: { name: ${name} }
 spec:
@@ -55,8 +58,9 @@ spec:
     command: ${PROVISIONER}
     log: ${runLog}
     seconds: ${seconds}
+    deleteSeconds: ${deleteSeconds}
 `;
-  writeFileSync(path.join(platform, 'ha-test.yaml'), `${type('slow', 4)}---\n${type('tick', 0.2)}`);
+  writeFileSync(path.join(platform, 'ha-test.yaml'), `${type('slow', 4)}---\n${type('tick', 0.2)}---\n${type('sticky', 0.2, 4)}`);
   prepare?.(platform);
   const servers: ServerProcess[] = [];
   const env = (i: number): Record<string, string> => ({
@@ -65,6 +69,7 @@ spec:
   });
   const cluster: Cluster = {
     db, work, platform, runLog, servers, env,
+    live: () => (existsSync(path.join(work, 'live')) ? readdirSync(path.join(work, 'live')).sort() : []),
     async start(i, more = {}) {
       const s = await startServerProcess({ ...env(i), ...more });
       servers[i] = s;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApplicationService } from '../../applications/service.ts';
+import { ApplicationService } from '../../applications/service.ts';
 import { APPLY_RESOURCES, applyKey } from '../../applications/apply-job.ts';
 import { JobService } from '../../jobs/service.ts';
 import { currentActor } from '../../policies/actor.ts';
@@ -19,7 +19,6 @@ import {
   ResourceListSchema,
   VariablesSchema,
 } from '../../contracts/golden.ts';
-import { conflict } from '../../errors.ts';
 import { streamWork, wantsStream, NDJSON } from '../ndjson.ts';
 import type { AccessControl } from '../../access/rbac.ts';
 import { applicationOf, defineRoute, type PermissionRule, type RawInput, type Route } from '../route.ts';
@@ -74,28 +73,44 @@ export function goldenRoutes(apps: ApplicationService, deployments: DeploymentSe
         { name: 'secret.read', when: (i) => bodyField(i, 'from') !== undefined, scope: (i) => ({ kind: 'application', application: applicationOf(i), environment: bodyField(i, 'from') ?? '' }) },
         { name: 'deploy', when: (i) => bodyField(i, 'from') !== undefined, scope: (i) => ({ kind: 'application', application: applicationOf(i), environment: bodyField(i, 'name') ?? '', environmentType: bodyField(i, 'type') }) },
       ],
-      description: `Provisions the environment's resource graph. With from, the new environment gets a copy of that environment's config and its released build, deployed and released, on resources of its own. A preview with ttl is deleted, with everything in it, when it expires. With Accept: ${NDJSON} the progress streams.`,
+      description: `Provisions the environment's resource graph, as a resources.apply job (its id in the x-pave-job header; if the server running it dies, another takes it over). With from, the new environment gets a copy of that environment's config and its released build, deployed and released, on resources of its own. A preview with ttl is deleted, with everything in it, when it expires. With Accept: ${NDJSON} the progress streams.`,
       params: NamePathSchema, query: Ns, body: EnvironmentCreateSchema, errors: [404, 409], response: { status: 201, description: 'The golden path', schema: GoldenPathSchema },
-      handler: ({ params, query, body, principal, req, reply }) => {
+      handler: async ({ params, query, body, principal, req, reply }) => {
         const app = ref(query.namespace, params.name);
-        const work = async (emit?: (e: unknown) => void) => {
-          await deployments.createEnvironment(app, body, principal.userRef, emit);
+        // the provisioning runs as a resources.apply job (its id in x-pave-job), submitted once the environment's rows are committed
+        const onJob = (id: string | null) => {
+          if (id && !reply.sent) reply.header('x-pave-job', id);
+        };
+        const work = async (emit: ((e: unknown) => void) | undefined, onProvisioning: (id: string | null) => void) => {
+          await deployments.createEnvironment(app, body, principal.userRef, emit, { onProvisioning });
           return apps.goldenPath(app);
         };
-        if (wantsStream(req)) return streamWork(reply, (emit) => work(emit)) as never;
-        return work();
+        if (!wantsStream(req)) return work(undefined, onJob);
+        // the stream (and its headers) starts once the job is queued, or it is known that there is none; events until then are kept
+        const early: unknown[] = [];
+        let sink: ((e: unknown) => void) | undefined;
+        let queued!: () => void;
+        const provisioning = new Promise<void>((r) => (queued = r));
+        const running = work((e) => (sink ? sink(e) : early.push(e)), (id) => {
+          onJob(id);
+          queued();
+        });
+        await Promise.race([provisioning, running.then(() => undefined, () => undefined)]);
+        return streamWork(reply, (emit) => {
+          for (const e of early) emit(e);
+          sink = emit;
+          return running;
+        }) as never;
       },
     }),
     defineRoute({
       method: 'DELETE', url: `${base}/environments/:env`, operationId: 'deleteEnvironment', summary: 'Delete an environment and every resource in it', tag: 'environments',
       permission: { name: 'environment.write', scope: 'environment' },
-      description: 'Resources are deleted dependents first. If one cannot be deleted, the environment stays (status delete-failed) with the resource and its error, and the response is 409.',
+      description: 'Runs as a job (resources.delete; its id in the x-pave-job header): the environment is marked deleting at once, and if the server running the job dies, another takes it over and finishes it. Resources are deleted dependents first. If one cannot be deleted, the environment stays (status delete-failed) with the resource and its error, and the response is 409.',
       params: EnvPath, query: Ns, errors: [404, 409], response: { status: 200, description: 'What was deleted', schema: ApplyResultSchema },
-      handler: async ({ params, query }) => {
-        const res = await apps.deleteEnvironment(ref(query.namespace, params.name), params.env);
-        if (!res.ok) throw conflict(`environment ${params.env} was not deleted: ${res.failed.map((f) => `${f.resource}: ${f.error}`).join('; ')}`);
-        return res;
-      },
+      // a resources.delete job (its id in x-pave-job): if the server running it dies, another takes it over and finishes it
+      handler: ({ params, query, principal, reply }) =>
+        apps.deleteEnvironmentAsJob(ref(query.namespace, params.name), params.env, { by: principal.userRef, onJob: (id) => void reply.header('x-pave-job', id) }),
     }),
     defineRoute({
       method: 'GET', url: `${base}/environments/:env/resources`, operationId: 'listResources', summary: 'Resources of an environment with state, outputs and errors', tag: 'resources',
@@ -138,6 +153,7 @@ export function goldenRoutes(apps: ApplicationService, deployments: DeploymentSe
         }
         // 404 (application, environment) and 409 (its graph) before anything is queued
         const { env } = await apps.target(app, params.env);
+        ApplicationService.usable(app, env); // 409 while it is being deleted
         // the job runs as its caller (policies read request.actor), with their grants as they are now
         const actor = currentActor();
         const job = await jobs.submit(APPLY_RESOURCES, { application: app, environment: params.env, refresh: opts.refresh }, {
