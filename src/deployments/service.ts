@@ -126,6 +126,13 @@ export class DeploymentService {
     return env;
   }
 
+  /** An environment something is deployed or released into: not one that is being deleted (409). */
+  private async writableEnv(app: ManagedApplication, name: string): Promise<EnvironmentRow> {
+    const env = await this.env(app, name);
+    if (env.status === 'deleting') throw conflict(`environment ${name} of ${app.ref} is being deleted; nothing is deployed or released into it`);
+    return env;
+  }
+
   private async deployment(envId: string, selector: string | number): Promise<DeploymentRow> {
     let q = this.db.selectFrom('deployments').selectAll().where('environment_id', '=', envId);
     q = typeof selector === 'number' ? q.where('number', '=', selector) : q.where('id', '=', selector);
@@ -198,7 +205,7 @@ export class DeploymentService {
   /** Starts a build in an environment and waits for it to be healthy (or failed); releases it if asked. */
   async deploy(ref: string, envName: string, req: DeployRequest, by: string, emit: Emit = noop, opts: { promotedFrom?: string } = {}): Promise<Deployment> {
     const app = await this.o.apps.managedApplication(ref);
-    const env = await this.env(app, envName);
+    const env = await this.writableEnv(app, envName);
     // one deployment (or lifecycle action) at a time per environment
     return this.locks.run(`work:${env.id}`, () => this.deployLocked(app, env, req, by, emit, opts));
   }
@@ -298,7 +305,7 @@ export class DeploymentService {
 
   async release(ref: string, envName: string, selector: string | number, by: string, emit: Emit = noop): Promise<Release> {
     const app = await this.o.apps.managedApplication(ref);
-    const env = await this.env(app, envName);
+    const env = await this.writableEnv(app, envName);
     const d = await this.deployment(env.id, selector);
     return this.locks.run(`work:${env.id}`, () => this.trackedRelease(app, env, d, by, 'release', emit));
   }
@@ -306,7 +313,7 @@ export class DeploymentService {
   /** Starts the released build again as a new deployment (current config) and releases it: no downtime. */
   async restart(ref: string, envName: string, by: string, emit: Emit = noop): Promise<Deployment> {
     const app = await this.o.apps.managedApplication(ref);
-    const env = await this.env(app, envName);
+    const env = await this.writableEnv(app, envName);
     if (!env.released_deployment_id) throw conflict(`nothing is released in ${envName} to restart`);
     const d = (await this.deploymentById(env.released_deployment_id))!;
     return this.deploy(ref, envName, { build: d.build_id, release: true }, by, emit);
@@ -315,7 +322,7 @@ export class DeploymentService {
   /** Sets the environment's web replicas (kept for later deployments) and, when something is released, deploys it again at that scale. */
   async scale(ref: string, envName: string, replicas: number, by: string, emit: Emit = noop): Promise<Deployment | null> {
     const app = await this.o.apps.managedApplication(ref);
-    const env = await this.env(app, envName);
+    const env = await this.writableEnv(app, envName);
     await this.db.updateTable('environments').set({ replicas }).where('id', '=', env.id).execute();
     emit({ step: 'starting', message: `${envName} now runs ${replicas} web replica(s)` });
     if (!env.released_deployment_id) return null;
@@ -348,7 +355,7 @@ export class DeploymentService {
 
   async rollback(ref: string, envName: string, to: string | number | undefined, by: string, emit: Emit = noop): Promise<Release> {
     const app = await this.o.apps.managedApplication(ref);
-    const env = await this.env(app, envName);
+    const env = await this.writableEnv(app, envName);
     let d: DeploymentRow;
     if (to !== undefined) d = await this.deployment(env.id, to);
     else {
@@ -370,7 +377,7 @@ export class DeploymentService {
   async promote(ref: string, from: string, to: string, opts: { release: boolean; timeoutSeconds?: number | undefined }, by: string, emit: Emit = noop): Promise<Deployment> {
     const app = await this.o.apps.managedApplication(ref);
     const source = await this.env(app, from);
-    await this.env(app, to);
+    await this.writableEnv(app, to);
     if (!source.released_deployment_id) throw conflict(`nothing is released in ${from} to promote`);
     const d = (await this.deploymentById(source.released_deployment_id))!;
     return this.deploy(ref, to, { build: d.build_id, release: opts.release, ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}) }, by, emit, { promotedFrom: `${from}/${d.number}` });
@@ -1034,8 +1041,15 @@ export class DeploymentService {
     const done: string[] = [];
     for (const e of expired) {
       this.o.log.info({ application: e.ref, environment: e.name }, 'preview expired: deleting it');
-      const res = await this.o.apps.deleteEnvironment(e.ref, e.name).catch((err: unknown) => ({ ok: false, error: err }));
-      if (res.ok) done.push(`${e.ref}/${e.name}`);
+      // as a resources.delete job (when this server runs jobs): another server finishes it if this one dies
+      const ok = await this.o.apps.deleteEnvironmentAsJob(e.ref, e.name, { by: 'pave:preview-expiry' }).then(
+        (res) => res.ok,
+        (err: unknown) => {
+          this.o.log.warn({ err, application: e.ref, environment: e.name }, 'expired preview not deleted; the next sweep tries again');
+          return false;
+        },
+      );
+      if (ok) done.push(`${e.ref}/${e.name}`);
     }
     return { stopped: stale.length, expired: done };
   }

@@ -249,6 +249,25 @@ describe('deployments on the local runtime', { timeout: 180_000 }, () => {
     assert.equal(diff.build.changed, false);
   });
 
+  test('nothing is deployed, released or rolled back into an environment that is being deleted: 409, nothing recorded', async () => {
+    const created = await s.api(`/api/v1/applications/${app}/environments`, { method: 'POST', json: { name: 'doomed', type: 'preview', provision: false } });
+    assert.equal(created.status, 201, await created.clone().text());
+    const db = s.services.store.db;
+    await db.updateTable('environments').set({ status: 'deleting' }).where('name', '=', 'doomed').execute();
+    try {
+      for (const [what, path, body] of [['deploy', 'deployments', {}], ['release', 'release', { deployment: 1 }], ['rollback', 'rollback', {}]] as const) {
+        const res = await s.api(`${envBase(app, 'doomed')}/${path}`, { method: 'POST', json: body });
+        assert.equal(res.status, 409, `${what}: ${await res.clone().text()}`);
+        assert.match(((await res.json()) as { detail: string }).detail, /doomed .* is being deleted/);
+      }
+      const list = await json<{ items: Deployment[] }>(await s.api(`${envBase(app, 'doomed')}/deployments`));
+      assert.equal(list.items.length, 0);
+    } finally {
+      await db.updateTable('environments').set({ status: 'active' }).where('name', '=', 'doomed').execute();
+      assert.equal((await s.api(`${envBase(app, 'doomed')}`, { method: 'DELETE' })).status, 200);
+    }
+  });
+
   test('a preview cloned from an environment gets its config and build, and is deleted with everything when it expires', async () => {
     const created = await s.api(`/api/v1/applications/${app}/environments`, { method: 'POST', json: { name: 'pr-7', type: 'preview', from: 'staging', ttl: '2s' } });
     assert.equal(created.status, 201, await created.clone().text());

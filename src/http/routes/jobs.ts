@@ -70,7 +70,7 @@ export function jobRoutes(jobs: JobService): Route[] {
     defineRoute({
       method: 'GET', url: '/api/v1/jobs', operationId: 'listJobs', summary: 'Jobs of the installation, newest first', tag: 'jobs',
       permission: { name: 'audit.read' },
-      description: 'Background work any server may run: provisioning an environment\'s resources (resources.apply), …. Each job is run by one server at a time; when that server stops renewing its lease (it crashed or lost the database), another takes it over and runs it again from the start.',
+      description: 'Background work any server may run: provisioning an environment\'s resources (resources.apply), deleting an environment or an application (resources.delete), deployments with their release (deployments.run), action runs (actions.run) and fleet upgrades (fleet.upgrade). Each job is run by one server at a time; when that server stops renewing its lease (it crashed or lost the database), another takes it over: it runs it again from the start, converges it, or (a local deployment, an action run, which cannot be redone elsewhere) marks it failed.',
       query: JobListQuerySchema, response: { status: 200, description: 'A page of jobs', schema: JobPageSchema },
       handler: async ({ query }) => {
         const items = await jobs.list({ kind: query.kind, state: query.state, subject: query.subject, limit: query.limit, after: query.cursor });
